@@ -1,0 +1,510 @@
+"""From the registry to the intermediate form, numbered through the field locks."""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from modelwire.core.convert import EnumCodec, enum_prefix
+from modelwire.core.dataobject import MessageCodec, MessageSpec
+from modelwire.core.errors import SchemaError
+from modelwire.core.fields import OMIT, FieldSpec
+from modelwire.core.lock import FieldLock, Slot
+from modelwire.core.modules import ModuleSpec
+from modelwire.core.registry import LibraryInfo, Registry
+from modelwire.core.schema import (
+    ProtoEnum,
+    ProtoEnumValue,
+    ProtoField,
+    ProtoFile,
+    ProtoMessage,
+    ProtoMethod,
+    ProtoService,
+    Schema,
+)
+from modelwire.core.tasks import TaskSpec
+from modelwire.core.types import ValueKind, ValueType, pascal_case
+
+TIMESTAMP = "google.protobuf.Timestamp"
+DURATION = "google.protobuf.Duration"
+WELL_KNOWN_FILES = {
+    TIMESTAMP: "google/protobuf/timestamp.proto",
+    DURATION: "google/protobuf/duration.proto",
+}
+
+
+@dataclass(frozen=True)
+class MethodInfo:
+    """Everything the runtime needs to serve one RPC, resolved at build time."""
+
+    name: str
+    path: str  # /package.Service/Method
+    task: TaskSpec
+    request_type: str
+    response_type: str
+    request_codec: MessageCodec
+    #: py_names of every request field that is not a task input
+    param_names: frozenset[str]
+
+
+@dataclass(frozen=True)
+class ServiceInfo:
+    library: LibraryInfo
+    full_name: str
+    methods: tuple[MethodInfo, ...]
+    modules: tuple[ModuleSpec, ...]
+
+
+@dataclass
+class Built:
+    schema: Schema
+    pool: Any
+    message_classes: dict[str, Any]
+    services: dict[str, ServiceInfo] = field(default_factory=dict)
+    #: library py package -> the lock as updated by this build
+    locks: dict[str, FieldLock] = field(default_factory=dict)
+
+    def files_for(self, py_package: str) -> list[ProtoFile]:
+        """The files a library emits: its own packages and what they import."""
+        packages = {self._library_package(py_package)}
+        wanted = [f for f in self.schema.files if f.package in packages]
+        return _with_dependencies(wanted, self.schema.files)
+
+    def _library_package(self, py_package: str) -> str:
+        for service in self.services.values():
+            if service.library.py_package == py_package:
+                return service.library.proto_package
+        from modelwire.core.registry import REGISTRY
+
+        return REGISTRY.package_for(py_package)
+
+
+def build_registry(
+    registry: Registry, locks: dict[str, FieldLock], allow: frozenset[str]
+) -> Built:
+    from modelwire.core.descriptors import make_pool
+
+    builder = _Builder(registry, locks, allow)
+    schema, services = builder.run()
+    pool, classes = make_pool(schema)
+    for py_enum, codec in builder.enum_codecs.items():
+        type.__setattr__(py_enum, "__mw_codec__", codec)
+    return Built(schema, pool, classes, services, builder.locks)
+
+
+class _Builder:
+    def __init__(
+        self, registry: Registry, locks: dict[str, FieldLock], allow: frozenset[str]
+    ) -> None:
+        self.registry = registry
+        self.locks = dict(locks)
+        self.allow = allow
+        self.enums: dict[str, type[enum.Enum]] = {}
+        self.enum_codecs: dict[type[enum.Enum], EnumCodec] = {}
+        self.types: dict[str, tuple[str, Any]] = {}  # full name -> (package, IR)
+        self.sources: dict[str, set[str]] = {}  # package -> python modules
+        self.file_of: dict[str, str] = {}  # full type name -> file path
+
+    # ------------------------------------------------------------ top level
+
+    def run(self) -> tuple[Schema, dict[str, ServiceInfo]]:
+        state = self.registry.state
+        specs = [spec for _, spec in state.dataobjects.values()]
+        self._collect_enums(specs, state.tasks.values(), state.modules.values())
+        for spec in sorted(specs, key=lambda s: s.full_name):
+            self._add_type(spec.package, spec.source, self._message(spec, spec.name))
+        services = self._services(list(state.modules.values()))
+        return Schema(self._files(services)), {s.full_name: s for s in services}
+
+    # ----------------------------------------------------------------- locks
+
+    def lock_for(self, py_module: str) -> FieldLock:
+        library = self.registry.library_of(py_module).py_package
+        if library not in self.locks:
+            path = self.registry.lock_path(py_module)
+            self.locks[library] = FieldLock.load(path) if path else FieldLock()
+        return self.locks[library]
+
+    # ----------------------------------------------------------------- enums
+
+    def _collect_enums(self, *groups: Iterable[Any]) -> None:
+        field_lists: list[Iterable[FieldSpec]] = []
+        for group in groups:
+            for item in group:
+                fields = getattr(item, "fields", None) or getattr(item, "inputs", None)
+                field_lists.append(fields or ())
+                field_lists.append(getattr(item, "params", ()))
+        for fields in field_lists:
+            for spec in fields:
+                for vt in _value_types(spec):
+                    if vt.kind is ValueKind.ENUM:
+                        self._add_enum(vt.py_type)
+
+    def _add_enum(self, py_enum: type[enum.Enum]) -> None:
+        package = self.registry.package_for(py_enum.__module__)
+        full_name = f"{package}.{py_enum.__name__}"
+        known = self.enums.get(full_name)
+        if known is py_enum:
+            return
+        if known is not None:
+            raise SchemaError(
+                f"enum {full_name} is defined twice: by {_source(known)} and by "
+                f"{_source(py_enum)}; rename one"
+            )
+        self.enums[full_name] = py_enum
+        ir, codec = self._enum(py_enum, package, full_name)
+        self.enum_codecs[py_enum] = codec
+        self._add_type(package, py_enum.__module__, ir)
+
+    def _enum(
+        self, py_enum: type[enum.Enum], package: str, full_name: str
+    ) -> tuple[ProtoEnum, EnumCodec]:
+        prefix = enum_prefix(py_enum)
+        members = list(py_enum)
+        names = {m: _enum_value_name(prefix, m.name) for m in members}
+        zero = f"{prefix}UNSPECIFIED"
+        explicit = all(isinstance(m.value, int) for m in members)
+        numbers: dict[enum.Enum, int] = {}
+        for member in members:
+            if names[member] == zero:
+                numbers[member] = 0
+            elif explicit and member.value == 0:
+                raise SchemaError(
+                    f"enum {_source(py_enum)} member {member.name} has value 0, which "
+                    f"protobuf keeps for {zero}; number it from 1 or name it UNSPECIFIED"
+                )
+        slots = [
+            Slot(names[m], explicit=m.value if explicit else None)
+            for m in members
+            if m not in numbers
+        ]
+        assigned = self.lock_for(py_enum.__module__).assign(
+            full_name, slots, allow_breaking=self.allow
+        )
+        numbers.update({m: assigned.numbers[names[m]] for m in members if m not in numbers})
+        values = [ProtoEnumValue(zero, 0)] + [
+            ProtoEnumValue(names[m], numbers[m]) for m in members if numbers[m] != 0
+        ]
+        ir = ProtoEnum(
+            name=py_enum.__name__,
+            full_name=full_name,
+            values=tuple(sorted(values, key=lambda v: v.number)),
+            reserved=_reserved(assigned.reserved),
+            doc=_doc(py_enum),
+        )
+        return ir, EnumCodec(py_enum, numbers)
+
+    # -------------------------------------------------------------- messages
+
+    def _add_type(self, package: str, source: str, ir: Any) -> None:
+        self.types[ir.full_name] = (package, ir)
+        self.sources.setdefault(package, set()).add(source.rsplit(".", 1)[0])
+
+    def _message(self, spec: MessageSpec, name: str, lock_module: str = "") -> ProtoMessage:
+        full_name = f"{spec.package}.{name}"
+        unnumbered = [f for fs in spec.fields for f in self._proto_fields(fs)]
+        slots = [Slot(f.name, f.signature, _explicit(spec, f)) for f in unnumbered]
+        lock = self.lock_for(lock_module or spec.source.rsplit(".", 1)[0])
+        assigned = lock.assign(full_name, slots, allow_breaking=self.allow)
+        fields = tuple(
+            dataclasses.replace(f, number=assigned.numbers[f.name]) for f in unnumbered
+        )
+        return ProtoMessage(name, full_name, fields, _reserved(assigned.reserved), spec.doc)
+
+    def _proto_fields(self, spec: FieldSpec) -> list[ProtoField]:
+        shape = spec.shape
+        if shape.cardinality == "oneof":
+            return [
+                ProtoField(b.name, 0, *self._type_of(b.value), oneof=spec.proto_name,
+                           json_name=json_name(b.name), doc=spec.doc)
+                for b in shape.branches
+            ]
+        assert shape.value is not None
+        type_name, is_message, is_enum = self._type_of(shape.value)
+        return [
+            ProtoField(
+                spec.proto_name,
+                0,
+                type_name,
+                is_message=is_message,
+                is_enum=is_enum,
+                repeated=shape.cardinality == "repeated",
+                optional=spec.presence and not is_message,
+                map_key=shape.key.scalar if shape.key else "",
+                json_name=json_name(spec.proto_name),
+                doc=spec.doc,
+            )
+        ]
+
+    def _type_of(self, vt: ValueType) -> tuple[str, bool, bool]:
+        if vt.kind is ValueKind.SCALAR:
+            return vt.scalar, False, False
+        if vt.kind is ValueKind.TIMESTAMP:
+            return TIMESTAMP, True, False
+        if vt.kind is ValueKind.DURATION:
+            return DURATION, True, False
+        if vt.kind is ValueKind.ENUM:
+            package = self.registry.package_for(vt.py_type.__module__)
+            return f"{package}.{vt.py_type.__name__}", False, True
+        return vt.py_type.__mw_spec__.full_name, True, False
+
+    # -------------------------------------------------------------- services
+
+    def _services(self, modules: list[ModuleSpec]) -> list[ServiceInfo]:
+        by_library: dict[str, list[ModuleSpec]] = {}
+        for spec in modules:
+            library = self.registry.library_of(spec.py_module)
+            by_library.setdefault(library.py_package, []).append(spec)
+        return [
+            self._service(self.registry.library_of(name), sorted(specs, key=lambda m: m.id))
+            for name, specs in sorted(by_library.items())
+        ]
+
+    def _service(self, library: LibraryInfo, modules: list[ModuleSpec]) -> ServiceInfo:
+        package = library.proto_package
+        full_name = f"{package}.{service_name(package)}"
+        tasks: dict[str, TaskSpec] = {}
+        for spec in modules:
+            other = tasks.setdefault(spec.task.name, spec.task)
+            if other is not spec.task:
+                raise SchemaError(
+                    f"library {library.py_package} serves two tasks named "
+                    f"{spec.task.name} ({other.source} and {spec.task.source}); "
+                    "rename one"
+                )
+        methods = [
+            self._method(library, full_name, task, [m for m in modules if m.task is task])
+            for _, task in sorted(tasks.items())
+        ]
+        return ServiceInfo(library, full_name, tuple(methods), tuple(modules))
+
+    def _method(
+        self, library: LibraryInfo, service: str, task: TaskSpec, modules: list[ModuleSpec]
+    ) -> MethodInfo:
+        package = library.proto_package
+        params = _merged_params(task, modules)
+        request = MessageSpec(
+            name=task.request_name,
+            package=package,
+            fields=tuple(
+                dataclasses.replace(f, default=OMIT, default_factory=dataclasses.MISSING)
+                if f.has_default
+                else f
+                for f in (*task.inputs, *params)
+            ),
+            source=library.py_package + ".__init__",
+            doc=f"Inputs of {task.name}.",
+        )
+        lock_module = library.py_package
+        self._add_type(package, request.source, self._message(request, request.name, lock_module))
+        self._add_response(package, task, library)
+        return MethodInfo(
+            name=task.name,
+            path=f"/{service}/{task.name}",
+            task=task,
+            request_type=request.full_name,
+            response_type=f"{package}.{task.response_name}",
+            request_codec=MessageCodec(request, _kwargs),
+            param_names=frozenset(p.py_name for p in params),
+        )
+
+    def _add_response(self, package: str, task: TaskSpec, library: LibraryInfo) -> None:
+        # The response carries the output's own fields and numbers, so the output
+        # object's bytes are a valid response and clients read fields directly.
+        output = self.types[task.output.__mw_spec__.full_name][1]
+        full_name = f"{package}.{task.response_name}"
+        doc = f"Result of {task.name}." + (f"\n\n{output.doc}" if output.doc else "")
+        response = ProtoMessage(task.response_name, full_name, output.fields, output.reserved, doc)
+        self._add_type(package, library.py_package + ".__init__", response)
+
+    # ----------------------------------------------------------------- files
+
+    def _files(self, services: list[ServiceInfo]) -> list[ProtoFile]:
+        service_by_package = {s.library.proto_package: s for s in services}
+        rpc_types = {n for s in services for n in _service_type_names(s)}
+        self.file_of = {
+            name: _file_path(package, "service" if name in rpc_types else "types")
+            for name, (package, _) in self.types.items()
+        }
+        files: list[ProtoFile] = []
+        for package in sorted({package for package, _ in self.types.values()}):
+            members = [ir for p, ir in self.types.values() if p == package]
+            types = [ir for ir in members if ir.full_name not in rpc_types]
+            if types:
+                files.append(self._file(package, types, None))
+            service = service_by_package.get(package)
+            if service is not None:
+                own = [ir for ir in members if ir.full_name in rpc_types]
+                files.append(self._file(package, own, service))
+        return _dependency_order(files)
+
+    def _file(
+        self, package: str, types: list[Any], service: ServiceInfo | None
+    ) -> ProtoFile:
+        path = _file_path(package, "service" if service else "types")
+        messages = sorted((t for t in types if isinstance(t, ProtoMessage)), key=_name)
+        enums = sorted((t for t in types if isinstance(t, ProtoEnum)), key=_name)
+        services = (self._service_ir(service),) if service else ()
+        source = (
+            service.library.py_package
+            if service
+            else ", ".join(sorted(self.sources.get(package, ())))
+        )
+        return ProtoFile(
+            path=path,
+            package=package,
+            source=source,
+            imports=tuple(sorted(self._imports(path, messages, services))),
+            enums=tuple(enums),
+            messages=tuple(messages),
+            services=services,
+        )
+
+    def _service_ir(self, service: ServiceInfo) -> ProtoService:
+        methods = tuple(
+            ProtoMethod(m.name, m.request_type, m.response_type, doc=m.task.doc)
+            for m in service.methods
+        )
+        name = service.full_name.rsplit(".", 1)[-1]
+        doc = f"Tasks served by the {service.library.py_package} library."
+        return ProtoService(name, service.full_name, methods, doc)
+
+    def _imports(
+        self, path: str, messages: list[ProtoMessage], services: tuple[ProtoService, ...]
+    ) -> set[str]:
+        refs = {f.type for m in messages for f in m.fields if f.is_message or f.is_enum}
+        refs |= {t for s in services for m in s.methods for t in (m.input_type, m.output_type)}
+        found = {WELL_KNOWN_FILES.get(ref) or self.file_of[ref] for ref in refs}
+        found.discard(path)
+        return found
+
+
+def _file_path(package: str, kind: str) -> str:
+    stem = "_".join(package.split(".")[:-1])
+    return f"{package.replace('.', '/')}/{stem}_{kind}.proto"
+
+
+def service_name(package: str) -> str:
+    stem = "_".join(package.split(".")[:-1])
+    return pascal_case(stem) + "Service"
+
+
+def json_name(proto_name: str) -> str:
+    """protoc's default JSON name: underscores dropped, the next letter upper-cased."""
+    out: list[str] = []
+    upper = False
+    for ch in proto_name:
+        if ch == "_":
+            upper = True
+        elif upper:
+            out.append(ch.upper())
+            upper = False
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def _enum_value_name(prefix: str, member: str) -> str:
+    name = member.rstrip("_").upper() if member.endswith("_") else member.upper()
+    return name if name.startswith(prefix) else prefix + name
+
+
+def _explicit(spec: MessageSpec, proto_field: ProtoField) -> int | None:
+    for f in spec.fields:
+        if f.proto_name == proto_field.name and not proto_field.oneof:
+            return f.number
+    return None
+
+
+def _merged_params(task: TaskSpec, modules: list[ModuleSpec]) -> list[FieldSpec]:
+    inputs = {i.py_name for i in task.inputs}
+    merged: dict[str, tuple[FieldSpec, ModuleSpec]] = {}
+    for module in modules:
+        for param in module.params:
+            if param.py_name in inputs:
+                continue
+            known = merged.setdefault(param.py_name, (param, module))
+            if known[0].shape != param.shape:
+                raise SchemaError(
+                    f"modules {known[1].source} and {module.source} both serve "
+                    f"{task.name} but declare run() parameter {param.py_name!r} as "
+                    f"{known[0].shape.label} and {param.shape.label}; use one type"
+                )
+    return [spec for spec, _ in merged.values()]
+
+
+def _kwargs(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in values.items() if v is not OMIT}
+
+
+def _value_types(spec: FieldSpec) -> list[ValueType]:
+    shape = spec.shape
+    found = [shape.value, shape.key] + [b.value for b in shape.branches]
+    return [vt for vt in found if vt is not None]
+
+
+def _service_type_names(service: ServiceInfo | None) -> set[str]:
+    if service is None:
+        return set()
+    return {t for m in service.methods for t in (m.request_type, m.response_type)}
+
+
+def _reserved(reserved: dict[int, str]) -> tuple[tuple[int, str], ...]:
+    return tuple(sorted(reserved.items()))
+
+
+def _doc(obj: Any) -> str:
+    import inspect
+
+    own = obj.__dict__.get("__doc__")
+    generic = {enum.Enum.__doc__, "An enumeration."}
+    return inspect.cleandoc(own) if own and own not in generic else ""
+
+
+def _source(obj: Any) -> str:
+    return f"{obj.__module__}.{obj.__qualname__}"
+
+
+def _name(ir: Any) -> str:
+    return ir.name
+
+
+def _dependency_order(files: list[ProtoFile]) -> list[ProtoFile]:
+    by_path = {f.path: f for f in files}
+    ordered: list[ProtoFile] = []
+    state: dict[str, str] = {}
+
+    def visit(path: str, chain: list[str]) -> None:
+        if state.get(path) == "done" or path not in by_path:
+            return
+        if state.get(path) == "active":
+            cycle = " -> ".join([*chain[chain.index(path):], path])
+            raise SchemaError(
+                f"proto files import each other in a cycle ({cycle}); move the "
+                "data objects that refer to each other into one package"
+            )
+        state[path] = "active"
+        for dep in by_path[path].imports:
+            visit(dep, [*chain, path])
+        state[path] = "done"
+        ordered.append(by_path[path])
+
+    for proto_file in files:
+        visit(proto_file.path, [])
+    return ordered
+
+
+def _with_dependencies(wanted: list[ProtoFile], every: list[ProtoFile]) -> list[ProtoFile]:
+    by_path = {f.path: f for f in every}
+    keep: set[str] = set()
+    stack = [f.path for f in wanted]
+    while stack:
+        path = stack.pop()
+        if path in keep or path not in by_path:
+            continue
+        keep.add(path)
+        stack.extend(by_path[path].imports)
+    return [f for f in every if f.path in keep]

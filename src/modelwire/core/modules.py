@@ -1,0 +1,145 @@
+"""``ModuleBase`` and ``@module``: how to load, run, save and train a model for a task."""
+
+from __future__ import annotations
+
+import inspect
+import typing
+from dataclasses import MISSING, dataclass
+from pathlib import Path
+from typing import Any, Self, TypeVar
+
+from modelwire.core.errors import SchemaError
+from modelwire.core.fields import FieldSpec, spec_from_annotation
+from modelwire.core.tasks import TaskSpec
+
+M = TypeVar("M", bound="ModuleBase")
+
+
+class ModuleBase:
+    """Base class of every module.
+
+    Subclasses implement ``load`` (a classmethod returning a ready instance)
+    and ``run``; ``save`` and ``train`` are optional.
+    """
+
+    @classmethod
+    def load(cls, model_path: Path) -> Self:
+        raise NotImplementedError
+
+    def run(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError
+
+    def save(self, model_path: Path) -> None:
+        raise NotImplementedError(f"{type(self).__name__} does not implement save()")
+
+
+@dataclass(frozen=True)
+class ModuleSpec:
+    id: str
+    name: str
+    version: str
+    task: TaskSpec
+    cls: type[ModuleBase]
+    #: ``run`` parameters that are not task inputs; each has a default
+    params: tuple[FieldSpec, ...]
+    source: str
+
+    @property
+    def py_module(self) -> str:
+        return self.cls.__module__
+
+    def accepts(self, py_name: str) -> bool:
+        return any(p.py_name == py_name for p in self.params)
+
+
+def module(*, id: str, name: str, version: str, task: type) -> Any:  # noqa: A002
+    """Register a ``ModuleBase`` subclass as the implementation of ``task``."""
+
+    def wrap(cls: type[M]) -> type[M]:
+        from modelwire.core.registry import REGISTRY
+
+        spec = _module_spec(cls, id, name, version, task)
+        cls.__mw_module__ = spec  # type: ignore[attr-defined]
+        REGISTRY.add_module(spec)
+        return cls
+
+    return wrap
+
+
+def _module_spec(cls: type, id_: str, name: str, version: str, task: type) -> ModuleSpec:
+    source = f"{cls.__module__}.{cls.__qualname__}"
+    where = f"module {source} (id {id_!r})"
+    task_spec = getattr(task, "__mw_task__", None)
+    if task_spec is None:
+        raise SchemaError(f"{where}: task={task!r} is not a @task class")
+    if not (isinstance(cls, type) and issubclass(cls, ModuleBase)):
+        raise SchemaError(f"{where}: the class must subclass modelwire.ModuleBase")
+    if not id_ or not isinstance(id_, str):
+        raise SchemaError(f"{where}: id must be a non-empty string")
+    for method in ("load", "run"):
+        if getattr(cls, method) is getattr(ModuleBase, method):
+            raise SchemaError(f"{where}: the class must implement {method}()")
+    params = _run_params(cls, task_spec, where)
+    return ModuleSpec(id_, name, version, task_spec, cls, params, source)
+
+
+def _run_params(cls: type, task: TaskSpec, where: str) -> tuple[FieldSpec, ...]:
+    signature = inspect.signature(cls.run)
+    try:
+        hints = typing.get_type_hints(cls.run, include_extras=True)
+    except NameError as exc:
+        raise SchemaError(f"{where}: run() refers to unknown name {exc.name!r}") from None
+    _check_return(hints.get("return"), task, where)
+
+    params = [p for p in signature.parameters.values() if p.name != "self"]
+    inputs = {i.py_name: i for i in task.inputs}
+    extras: list[FieldSpec] = []
+    for param in params:
+        if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+            raise SchemaError(
+                f"{where}: run() may not take *{param.name}; every parameter "
+                "must be named so that it can become a request field"
+            )
+        if param.name not in hints:
+            raise SchemaError(f"{where}: run() parameter {param.name!r} needs a type annotation")
+        spec = _param_spec(cls, param, hints[param.name], where)
+        if param.name in inputs:
+            _check_input(spec, inputs[param.name], task, where)
+        elif param.default is param.empty:
+            raise SchemaError(
+                f"{where}: run() parameter {param.name!r} is not an input of task "
+                f"{task.name} and has no default; give it a default (it then "
+                "becomes an optional request field) or add it to the task"
+            )
+        else:
+            extras.append(spec)
+    missing = [name for name in inputs if name not in {p.name for p in params}]
+    if missing:
+        raise SchemaError(
+            f"{where}: run() lacks the task {task.name} input(s) {', '.join(missing)}"
+        )
+    return tuple(extras)
+
+
+def _param_spec(cls: type, param: inspect.Parameter, hint: Any, where: str) -> FieldSpec:
+    default = MISSING if param.default is param.empty else param.default
+    try:
+        return spec_from_annotation(cls.__name__, param.name, hint, default=default)
+    except SchemaError as exc:
+        raise SchemaError(f"{where}: run() parameter {param.name!r}: {exc}") from None
+
+
+def _check_input(spec: FieldSpec, expected: FieldSpec, task: TaskSpec, where: str) -> None:
+    if spec.shape != expected.shape:
+        raise SchemaError(
+            f"{where}: run() parameter {spec.py_name!r} is {spec.shape.label} but "
+            f"task {task.name} declares it as {expected.shape.label}"
+        )
+
+
+def _check_return(annotation: Any, task: TaskSpec, where: str) -> None:
+    if annotation is not None and annotation is not task.output:
+        raise SchemaError(
+            f"{where}: run() returns {annotation!r} but task {task.name} outputs "
+            f"{task.output.__name__}"
+        )
