@@ -3,6 +3,7 @@
 from modelwire.core.dataobject import dataobject
 from modelwire.core.errors import LockError, SchemaError
 from modelwire.core.fields import field
+from modelwire.core.model_dir import ModelConfig, read_config, save_model
 from modelwire.core.modules import ModuleBase, module
 from modelwire.core.registry import REGISTRY
 from modelwire.core.tasks import task
@@ -35,6 +36,7 @@ __all__ = [
     "REGISTRY",
     "Branch",
     "LockError",
+    "ModelConfig",
     "ModuleBase",
     "ProtoScalar",
     "SchemaError",
@@ -49,6 +51,8 @@ __all__ = [
     "int32",
     "int64",
     "module",
+    "read_config",
+    "save_model",
     "sfixed32",
     "sfixed64",
     "sint32",

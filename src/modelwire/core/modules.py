@@ -29,7 +29,12 @@ class ModuleBase:
     def run(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError
 
-    def save(self, model_path: Path) -> None:
+    def save(self, model_path: Path) -> dict[str, Any] | None:
+        """Write the model's files into ``model_path``.
+
+        Returns extra settings for the model's ``config.yml`` (or None);
+        ``modelwire.save_model`` adds the module id and version itself.
+        """
         raise NotImplementedError(f"{type(self).__name__} does not implement save()")
 
 
