@@ -184,7 +184,9 @@ class _Builder:
         assigned = self.lock_for(py_enum.__module__).assign(
             full_name, slots, allow_breaking=self.allow
         )
-        numbers.update({m: assigned.numbers[names[m]] for m in members if m not in numbers})
+        numbers.update(
+            {m: assigned.numbers[names[m]] for m in members if m not in numbers}
+        )
         values = [ProtoEnumValue(zero, 0)] + [
             ProtoEnumValue(names[m], numbers[m]) for m in members if numbers[m] != 0
         ]
@@ -203,7 +205,9 @@ class _Builder:
         self.types[ir.full_name] = (package, ir)
         self.sources.setdefault(package, set()).add(source.rsplit(".", 1)[0])
 
-    def _message(self, spec: MessageSpec, name: str, lock_module: str = "") -> ProtoMessage:
+    def _message(
+        self, spec: MessageSpec, name: str, lock_module: str = ""
+    ) -> ProtoMessage:
         full_name = f"{spec.package}.{name}"
         unnumbered = [f for fs in spec.fields for f in self._proto_fields(fs)]
         slots = [Slot(f.name, f.signature, _explicit(spec, f)) for f in unnumbered]
@@ -212,14 +216,22 @@ class _Builder:
         fields = tuple(
             dataclasses.replace(f, number=assigned.numbers[f.name]) for f in unnumbered
         )
-        return ProtoMessage(name, full_name, fields, _reserved(assigned.reserved), spec.doc)
+        return ProtoMessage(
+            name, full_name, fields, _reserved(assigned.reserved), spec.doc
+        )
 
     def _proto_fields(self, spec: FieldSpec) -> list[ProtoField]:
         shape = spec.shape
         if shape.cardinality == "oneof":
             return [
-                ProtoField(b.name, 0, *self._type_of(b.value), oneof=spec.proto_name,
-                           json_name=json_name(b.name), doc=spec.doc)
+                ProtoField(
+                    b.name,
+                    0,
+                    *self._type_of(b.value),
+                    oneof=spec.proto_name,
+                    json_name=json_name(b.name),
+                    doc=spec.doc,
+                )
                 for b in shape.branches
             ]
         assert shape.value is not None
@@ -259,7 +271,9 @@ class _Builder:
             library = self.registry.library_of(spec.py_module)
             by_library.setdefault(library.py_package, []).append(spec)
         return [
-            self._service(self.registry.library_of(name), sorted(specs, key=lambda m: m.id))
+            self._service(
+                self.registry.library_of(name), sorted(specs, key=lambda m: m.id)
+            )
             for name, specs in sorted(by_library.items())
         ]
 
@@ -276,13 +290,19 @@ class _Builder:
                     "rename one"
                 )
         methods = [
-            self._method(library, full_name, task, [m for m in modules if m.task is task])
+            self._method(
+                library, full_name, task, [m for m in modules if m.task is task]
+            )
             for _, task in sorted(tasks.items())
         ]
         return ServiceInfo(library, full_name, tuple(methods), tuple(modules))
 
     def _method(
-        self, library: LibraryInfo, service: str, task: TaskSpec, modules: list[ModuleSpec]
+        self,
+        library: LibraryInfo,
+        service: str,
+        task: TaskSpec,
+        modules: list[ModuleSpec],
     ) -> MethodInfo:
         package = library.proto_package
         params = _merged_params(task, modules)
@@ -290,7 +310,9 @@ class _Builder:
             name=task.request_name,
             package=package,
             fields=tuple(
-                dataclasses.replace(f, default=OMIT, default_factory=dataclasses.MISSING)
+                dataclasses.replace(
+                    f, default=OMIT, default_factory=dataclasses.MISSING
+                )
                 if f.has_default
                 else f
                 for f in (*task.inputs, *params)
@@ -299,7 +321,9 @@ class _Builder:
             doc=f"Inputs of {task.name}.",
         )
         lock_module = library.py_package
-        self._add_type(package, request.source, self._message(request, request.name, lock_module))
+        self._add_type(
+            package, request.source, self._message(request, request.name, lock_module)
+        )
         self._add_response(package, task, library)
         return MethodInfo(
             name=task.name,
@@ -317,7 +341,9 @@ class _Builder:
         output = self.types[task.output.__mw_spec__.full_name][1]
         full_name = f"{package}.{task.response_name}"
         doc = f"Result of {task.name}." + (f"\n\n{output.doc}" if output.doc else "")
-        response = ProtoMessage(task.response_name, full_name, output.fields, output.reserved, doc)
+        response = ProtoMessage(
+            task.response_name, full_name, output.fields, output.reserved, doc
+        )
         self._add_type(package, library.py_package + ".__init__", response)
 
     # ----------------------------------------------------------------- files
@@ -373,10 +399,18 @@ class _Builder:
         return ProtoService(name, service.full_name, methods, doc)
 
     def _imports(
-        self, path: str, messages: list[ProtoMessage], services: tuple[ProtoService, ...]
+        self,
+        path: str,
+        messages: list[ProtoMessage],
+        services: tuple[ProtoService, ...],
     ) -> set[str]:
         refs = {f.type for m in messages for f in m.fields if f.is_message or f.is_enum}
-        refs |= {t for s in services for m in s.methods for t in (m.input_type, m.output_type)}
+        refs |= {
+            t
+            for s in services
+            for m in s.methods
+            for t in (m.input_type, m.output_type)
+        }
         found = {WELL_KNOWN_FILES.get(ref) or self.file_of[ref] for ref in refs}
         found.discard(path)
         return found
@@ -481,7 +515,7 @@ def _dependency_order(files: list[ProtoFile]) -> list[ProtoFile]:
         if state.get(path) == "done" or path not in by_path:
             return
         if state.get(path) == "active":
-            cycle = " -> ".join([*chain[chain.index(path):], path])
+            cycle = " -> ".join([*chain[chain.index(path) :], path])
             raise SchemaError(
                 f"proto files import each other in a cycle ({cycle}); move the "
                 "data objects that refer to each other into one package"
@@ -497,7 +531,9 @@ def _dependency_order(files: list[ProtoFile]) -> list[ProtoFile]:
     return ordered
 
 
-def _with_dependencies(wanted: list[ProtoFile], every: list[ProtoFile]) -> list[ProtoFile]:
+def _with_dependencies(
+    wanted: list[ProtoFile], every: list[ProtoFile]
+) -> list[ProtoFile]:
     by_path = {f.path: f for f in every}
     keep: set[str] = set()
     stack = [f.path for f in wanted]

@@ -27,6 +27,7 @@ Checker = Callable[[Any], Any]
 Getter = Callable[[Any], Any]
 Setter = Callable[[Any, Any], None]
 
+
 class FieldValueError(ValueError):
     """A value read from the wire does not fit its field (unknown enum number...)."""
 

@@ -35,9 +35,7 @@ class MessageSpec:
         return f"{self.package}.{self.name}"
 
     def fingerprint(self) -> tuple[Any, ...]:
-        return tuple(
-            (f.py_name, f.proto_name, f.shape, f.number) for f in self.fields
-        )
+        return tuple((f.py_name, f.proto_name, f.shape, f.number) for f in self.fields)
 
 
 class MessageCodec:
@@ -103,7 +101,9 @@ def _make_dataobject(cls: type[T], package: str | None, name: str | None) -> typ
 
 def _hints(cls: type) -> dict[str, Any]:
     try:
-        return typing.get_type_hints(cls, include_extras=True, localns={cls.__name__: cls})
+        return typing.get_type_hints(
+            cls, include_extras=True, localns={cls.__name__: cls}
+        )
     except NameError as exc:
         raise SchemaError(
             f"{cls.__qualname__}: annotation refers to {exc.name!r}, which is not "
@@ -178,7 +178,9 @@ def _from_bytes(cls: type[T], data: bytes) -> T:
     try:
         msg.ParseFromString(data)
     except DecodeError as exc:
-        raise ValueError(f"{cls.__name__}: the bytes are not a valid message: {exc}") from None
+        raise ValueError(
+            f"{cls.__name__}: the bytes are not a valid message: {exc}"
+        ) from None
     return _from_proto(cls, msg)
 
 

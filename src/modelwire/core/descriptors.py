@@ -101,7 +101,9 @@ def _message(dp: descriptor_pb2.DescriptorProto, message: ProtoMessage) -> None:
             fd.proto3_optional = True
             fd.oneof_index = len(oneofs) + synthetic.index(f)
     for number, name in message.reserved:
-        dp.reserved_range.add(start=number, end=number + 1)  # message ranges are exclusive
+        dp.reserved_range.add(
+            start=number, end=number + 1
+        )  # message ranges are exclusive
         if name:
             dp.reserved_name.append(name)
 
@@ -113,7 +115,9 @@ def _field_type(
     if f.map_key:
         entry = dp.nested_type.add(name=f"{pascal_case(f.name)}Entry")
         entry.options.map_entry = True
-        key = entry.field.add(name="key", number=1, json_name="key", label=FDP.LABEL_OPTIONAL)
+        key = entry.field.add(
+            name="key", number=1, json_name="key", label=FDP.LABEL_OPTIONAL
+        )
         key.type = _SCALAR_TYPES[f.map_key]
         value = entry.field.add(name="value", number=2, json_name="value")
         value.label = FDP.LABEL_OPTIONAL

@@ -11,3 +11,16 @@ class SchemaError(TypeError):
 
 class LockError(SchemaError):
     """A change would renumber or retype a field recorded in the field lock."""
+
+
+class CallError(Exception):
+    """Raised by a module to fail a call with a chosen status.
+
+    ``code`` is a gRPC status name such as ``"NOT_FOUND"`` or
+    ``"RESOURCE_EXHAUSTED"``; the runtime maps it to HTTP as well.
+    """
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message

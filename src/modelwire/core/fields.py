@@ -129,9 +129,14 @@ def _check_spec(owner: str, spec: FieldSpec) -> None:
         if not shape.nullable:
             raise SchemaError(f"{where}: default None needs an Optional[...] type")
     value = shape.value
-    if value is not None and value.kind is ValueKind.MESSAGE and spec.default not in (
-        MISSING,
-        None,
+    if (
+        value is not None
+        and value.kind is ValueKind.MESSAGE
+        and spec.default
+        not in (
+            MISSING,
+            None,
+        )
     ):
         raise SchemaError(
             f"{where}: a data object default must be given with default_factory"

@@ -44,7 +44,8 @@ class Entry:
                 for name, num in sorted(self.numbers.items(), key=lambda kv: kv[1])
             },
             "reserved": [
-                {"number": num, "name": name} for num, name in sorted(self.reserved.items())
+                {"number": num, "name": name}
+                for num, name in sorted(self.reserved.items())
             ],
         }
 
@@ -67,7 +68,9 @@ class Assignment:
 class FieldLock:
     """Numbers for the messages and enums of one library."""
 
-    def __init__(self, entries: dict[str, Entry] | None = None, path: Path | None = None):
+    def __init__(
+        self, entries: dict[str, Entry] | None = None, path: Path | None = None
+    ):
         self.entries = entries or {}
         self.path = path
 
@@ -79,7 +82,9 @@ class FieldLock:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             raise LockError(f"cannot read the field lock {path}: {exc}") from None
-        entries = {name: Entry.from_json(e) for name, e in data.get("types", {}).items()}
+        entries = {
+            name: Entry.from_json(e) for name, e in data.get("types", {}).items()
+        }
         return cls(entries, path)
 
     def dumps(self) -> str:
@@ -145,7 +150,12 @@ class _Planner:
     def _keep(self, slot: Slot, known: int) -> int:
         where = f"{self.type_name}.{slot.name}"
         old = self.entry.signatures.get(slot.name, "")
-        if old and slot.signature and old != slot.signature and not self.allowed(slot.name):
+        if (
+            old
+            and slot.signature
+            and old != slot.signature
+            and not self.allowed(slot.name)
+        ):
             raise LockError(
                 f"{where} changed type from '{old}' to '{slot.signature}', which "
                 "breaks clients built against the locked contract; add a new field "

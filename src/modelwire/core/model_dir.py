@@ -41,7 +41,9 @@ def read_config(model_path: Path) -> ModelConfig:
         raise ModelConfigError(f"{path} cannot be read: {exc}") from None
     if not isinstance(data, dict) or not isinstance(data.get("module_id"), str):
         raise ModelConfigError(f"{path} must be a mapping with a string 'module_id'")
-    settings = {k: v for k, v in data.items() if k not in ("module_id", "module_version")}
+    settings = {
+        k: v for k, v in data.items() if k not in ("module_id", "module_version")
+    }
     return ModelConfig(data["module_id"], str(data.get("module_version", "")), settings)
 
 
@@ -59,7 +61,9 @@ def save_model(instance: Any, model_path: Path) -> Path:
     try:
         extra = instance.save(tmp) or {}
         config = {"module_id": spec.id, "module_version": spec.version, **extra}
-        (tmp / CONFIG_FILE).write_text(yaml.safe_dump(config, sort_keys=True), encoding="utf-8")
+        (tmp / CONFIG_FILE).write_text(
+            yaml.safe_dump(config, sort_keys=True), encoding="utf-8"
+        )
         _replace_dir(tmp, target)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -71,7 +71,9 @@ def module(*, id: str, name: str, version: str, task: type) -> Any:  # noqa: A00
     return wrap
 
 
-def _module_spec(cls: type, id_: str, name: str, version: str, task: type) -> ModuleSpec:
+def _module_spec(
+    cls: type, id_: str, name: str, version: str, task: type
+) -> ModuleSpec:
     source = f"{cls.__module__}.{cls.__qualname__}"
     where = f"module {source} (id {id_!r})"
     task_spec = getattr(task, "__mw_task__", None)
@@ -93,7 +95,9 @@ def _run_params(cls: type, task: TaskSpec, where: str) -> tuple[FieldSpec, ...]:
     try:
         hints = typing.get_type_hints(cls.run, include_extras=True)
     except NameError as exc:
-        raise SchemaError(f"{where}: run() refers to unknown name {exc.name!r}") from None
+        raise SchemaError(
+            f"{where}: run() refers to unknown name {exc.name!r}"
+        ) from None
     _check_return(hints.get("return"), task, where)
 
     params = [p for p in signature.parameters.values() if p.name != "self"]
@@ -106,7 +110,9 @@ def _run_params(cls: type, task: TaskSpec, where: str) -> tuple[FieldSpec, ...]:
                 "must be named so that it can become a request field"
             )
         if param.name not in hints:
-            raise SchemaError(f"{where}: run() parameter {param.name!r} needs a type annotation")
+            raise SchemaError(
+                f"{where}: run() parameter {param.name!r} needs a type annotation"
+            )
         spec = _param_spec(cls, param, hints[param.name], where)
         if param.name in inputs:
             _check_input(spec, inputs[param.name], task, where)
@@ -126,7 +132,9 @@ def _run_params(cls: type, task: TaskSpec, where: str) -> tuple[FieldSpec, ...]:
     return tuple(extras)
 
 
-def _param_spec(cls: type, param: inspect.Parameter, hint: Any, where: str) -> FieldSpec:
+def _param_spec(
+    cls: type, param: inspect.Parameter, hint: Any, where: str
+) -> FieldSpec:
     default = MISSING if param.default is param.empty else param.default
     try:
         return spec_from_annotation(cls.__name__, param.name, hint, default=default)
@@ -134,7 +142,9 @@ def _param_spec(cls: type, param: inspect.Parameter, hint: Any, where: str) -> F
         raise SchemaError(f"{where}: run() parameter {param.name!r}: {exc}") from None
 
 
-def _check_input(spec: FieldSpec, expected: FieldSpec, task: TaskSpec, where: str) -> None:
+def _check_input(
+    spec: FieldSpec, expected: FieldSpec, task: TaskSpec, where: str
+) -> None:
     if spec.shape != expected.shape:
         raise SchemaError(
             f"{where}: run() parameter {spec.py_name!r} is {spec.shape.label} but "

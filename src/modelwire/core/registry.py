@@ -44,7 +44,9 @@ class Registry:
 
     # ------------------------------------------------------------ libraries
 
-    def declare_library(self, py_package: str, proto_package: str | None = None) -> None:
+    def declare_library(
+        self, py_package: str, proto_package: str | None = None
+    ) -> None:
         """Declare the proto package (``name.vN``) of a Python package.
 
         Without a declaration a package ``foo`` gets ``foo.v1``.
@@ -118,7 +120,9 @@ class Registry:
             return self._state.modules[module_id]
         except KeyError:
             known = ", ".join(sorted(self._state.modules)) or "none"
-            raise KeyError(f"no module with id {module_id!r} (known: {known})") from None
+            raise KeyError(
+                f"no module with id {module_id!r} (known: {known})"
+            ) from None
 
     # -------------------------------------------------------------- building
 
@@ -168,7 +172,11 @@ def _check_package(proto_package: str, py_package: str) -> None:
     parts = proto_package.split(".")
     valid = all(p and p.isidentifier() and p.islower() for p in parts)
     version = parts[-1]
-    if not valid or len(parts) < 2 or not (version[:1] == "v" and version[1:2].isdigit()):
+    if (
+        not valid
+        or len(parts) < 2
+        or not (version[:1] == "v" and version[1:2].isdigit())
+    ):
         raise SchemaError(
             f"library {py_package}: proto package {proto_package!r} must be "
             "lower_snake parts ending in a version, such as 'text_sentiment.v1'"

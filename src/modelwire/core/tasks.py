@@ -68,7 +68,9 @@ def _inputs(cls: type, source: str) -> tuple[FieldSpec, ...]:
     try:
         hints = typing.get_type_hints(cls, include_extras=True)
     except NameError as exc:
-        raise SchemaError(f"task {source}: unknown name {exc.name!r} in an input") from None
+        raise SchemaError(
+            f"task {source}: unknown name {exc.name!r} in an input"
+        ) from None
     if not hints:
         raise SchemaError(f"task {source} declares no inputs; annotate at least one")
     specs = [

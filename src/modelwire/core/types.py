@@ -101,8 +101,10 @@ class ValueType:
         """How the type reads in error messages."""
         if self.kind is ValueKind.SCALAR:
             py_name = self.py_type.__name__
-            return py_name if DEFAULT_SCALARS[self.py_type] == self.scalar else (
-                f"{py_name} ({self.scalar})"
+            return (
+                py_name
+                if DEFAULT_SCALARS[self.py_type] == self.scalar
+                else (f"{py_name} ({self.scalar})")
             )
         return self.py_type.__name__
 
@@ -149,7 +151,9 @@ def analyse(annotation: Any, field_name: str) -> FieldShape:
     origin = get_origin(annotation)
 
     if origin in (list, typing.List):  # noqa: UP006 - both spellings occur
-        return FieldShape("repeated", value=_element(annotation, "list"), nullable=nullable)
+        return FieldShape(
+            "repeated", value=_element(annotation, "list"), nullable=nullable
+        )
     if origin in (dict, typing.Dict):  # noqa: UP006
         return _map_shape(annotation, nullable)
     if origin in (Union, types.UnionType):
@@ -170,7 +174,9 @@ def value_type(annotation: Any) -> ValueType:
     if annotation in DEFAULT_SCALARS:
         return _scalar(annotation, scalar or DEFAULT_SCALARS[annotation])
     if scalar:
-        raise SchemaError(f"width marker {scalar!r} applies to int or float, not {annotation!r}")
+        raise SchemaError(
+            f"width marker {scalar!r} applies to int or float, not {annotation!r}"
+        )
     if annotation is datetime:
         return ValueType(ValueKind.TIMESTAMP, datetime)
     if annotation is timedelta:
@@ -179,7 +185,9 @@ def value_type(annotation: Any) -> ValueType:
         return ValueType(ValueKind.ENUM, annotation)
     if is_dataobject(annotation):
         return ValueType(ValueKind.MESSAGE, annotation)
-    raise SchemaError(f"type {_describe(annotation)} has no protobuf equivalent; {_HELP}")
+    raise SchemaError(
+        f"type {_describe(annotation)} has no protobuf equivalent; {_HELP}"
+    )
 
 
 _HELP = (
@@ -190,7 +198,9 @@ _HELP = (
 
 def _scalar(py_type: type, scalar: str) -> ValueType:
     if SCALAR_PY_TYPES.get(scalar) is not py_type:
-        raise SchemaError(f"protobuf type {scalar!r} does not hold Python {py_type.__name__}")
+        raise SchemaError(
+            f"protobuf type {scalar!r} does not hold Python {py_type.__name__}"
+        )
     return ValueType(ValueKind.SCALAR, py_type, scalar)
 
 
@@ -209,9 +219,18 @@ def _strip_optional(annotation: Any) -> tuple[Any, bool]:
 def _element(annotation: Any, container: str) -> ValueType:
     args = get_args(annotation)
     if not args:
-        raise SchemaError(f"bare {container} needs an element type, e.g. {container}[str]")
+        raise SchemaError(
+            f"bare {container} needs an element type, e.g. {container}[str]"
+        )
     element = args[-1]
-    if get_origin(element) in (list, dict, typing.List, typing.Dict, Union, types.UnionType):  # noqa: UP006
+    if get_origin(element) in (
+        list,
+        dict,
+        typing.List,
+        typing.Dict,
+        Union,
+        types.UnionType,
+    ):  # noqa: UP006
         raise SchemaError(
             f"{_describe(annotation)} nests a container or union inside a "
             f"{container}; protobuf cannot express that, so wrap the inner "
@@ -230,7 +249,9 @@ def _map_shape(annotation: Any, nullable: bool) -> FieldShape:
             f"map key {_describe(args[0])} is not allowed; protobuf map keys "
             "are str, int or bool"
         )
-    return FieldShape("map", key=key, value=_element(annotation, "dict"), nullable=nullable)
+    return FieldShape(
+        "map", key=key, value=_element(annotation, "dict"), nullable=nullable
+    )
 
 
 def _branches(annotation: Any, field_name: str) -> tuple[BranchShape, ...]:
@@ -281,7 +302,11 @@ def snake_case(name: str) -> str:
     for i, ch in enumerate(name):
         prev_lower = i > 0 and (name[i - 1].islower() or name[i - 1].isdigit())
         next_lower = i + 1 < len(name) and name[i + 1].islower()
-        if ch.isupper() and i > 0 and (prev_lower or (next_lower and name[i - 1].isupper())):
+        if (
+            ch.isupper()
+            and i > 0
+            and (prev_lower or (next_lower and name[i - 1].isupper()))
+        ):
             out.append("_")
         out.append(ch.lower())
     return "".join(out)

@@ -1,0 +1,101 @@
+"""The ``modelwire`` command line: ``generate`` and ``serve``."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from modelwire.core.errors import SchemaError
+from modelwire.core.library import LibraryImportError
+
+app = typer.Typer(
+    help="Typed Python model wrappers served as versioned gRPC contracts.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+AppDir = Annotated[
+    Path | None,
+    typer.Option(help="Folder to put first on the import path (where LIBRARY lives)."),
+]
+
+
+def _setup_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+@app.command()
+def generate(
+    library: Annotated[
+        str, typer.Argument(help="Python package that declares the API.")
+    ],
+    out: Annotated[Path, typer.Option(help="Folder to write the API into.")],
+    app_dir: AppDir = None,
+    lock: Annotated[
+        Path | None,
+        typer.Option(help="Field-number lock (default: in the library's folder)."),
+    ] = None,
+    allow_breaking: Annotated[
+        list[str] | None,
+        typer.Option(help="Type.field whose number or type may change ('*' for all)."),
+    ] = None,
+    verbose: bool = False,
+) -> None:
+    """Write versioned .proto files and buf.yaml for LIBRARY; update its field lock."""
+    from modelwire.generator import generate as run_generate
+
+    _setup_logging(verbose)
+    try:
+        result = run_generate(
+            library,
+            out,
+            app_dir=app_dir,
+            lock_path=lock,
+            allow_breaking=frozenset(allow_breaking or ()),
+        )
+    except (SchemaError, LibraryImportError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    for path in result.written:
+        typer.echo(f"wrote {path}")
+    for path in result.removed:
+        typer.echo(f"removed {path}")
+    typer.echo(f"field lock: {result.lock_path}")
+
+
+@app.command()
+def serve(
+    library: Annotated[
+        str, typer.Argument(help="Python package that declares the API.")
+    ],
+    models: Annotated[Path, typer.Option(help="Folder of model folders to load.")],
+    port: Annotated[int, typer.Option(help="gRPC port (0 picks a free one).")] = 8085,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    workers: Annotated[int, typer.Option(help="Threads serving calls.")] = 8,
+    app_dir: AppDir = None,
+    verbose: bool = False,
+) -> None:
+    """Serve LIBRARY's services over gRPC with the models found in --models."""
+    from modelwire.runtime.server import ServerSettings, create_runtime, serve_forever
+
+    _setup_logging(verbose)
+    if not models.is_dir():
+        typer.echo(f"error: --models {models} is not a folder", err=True)
+        raise typer.Exit(2)
+    settings = ServerSettings(host=host, port=port, workers=workers)
+    try:
+        runtime = create_runtime(library, models, settings, app_dir)
+    except (SchemaError, LibraryImportError, ValueError, OSError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    serve_forever(runtime)
+
+
+def main() -> None:
+    app()
