@@ -41,7 +41,9 @@ class MessageSpec:
 class MessageCodec:
     """Converts between one message and its Python form (an object or kwargs)."""
 
-    def __init__(self, spec: MessageSpec, factory: Callable[[dict[str, Any]], Any]):
+    def __init__(
+        self, spec: MessageSpec, factory: Callable[[dict[str, Any]], Any]
+    ) -> None:
         self.spec = spec
         self.codecs = tuple(FieldCodec(spec.name, f) for f in spec.fields)
         self.factory = factory

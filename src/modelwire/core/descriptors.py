@@ -8,8 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
-from google.protobuf import duration_pb2, timestamp_pb2
+from google.protobuf import (
+    descriptor_pb2,
+    descriptor_pool,
+    duration_pb2,
+    message_factory,
+    timestamp_pb2,
+)
 
 from modelwire.core.schema import ProtoEnum, ProtoField, ProtoFile, ProtoMessage, Schema
 from modelwire.core.types import pascal_case

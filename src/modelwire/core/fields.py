@@ -125,9 +125,8 @@ def _check_spec(owner: str, spec: FieldSpec) -> None:
             f"{where}: field number {spec.number} is outside 1..{MAX_FIELD_NUMBER} "
             "or inside protobuf's reserved 19000-19999"
         )
-    if spec.shape.cardinality == "single" and spec.default is None:
-        if not shape.nullable:
-            raise SchemaError(f"{where}: default None needs an Optional[...] type")
+    if shape.cardinality == "single" and spec.default is None and not shape.nullable:
+        raise SchemaError(f"{where}: default None needs an Optional[...] type")
     value = shape.value
     if (
         value is not None

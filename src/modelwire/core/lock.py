@@ -70,7 +70,7 @@ class FieldLock:
 
     def __init__(
         self, entries: dict[str, Entry] | None = None, path: Path | None = None
-    ):
+    ) -> None:
         self.entries = entries or {}
         self.path = path
 

@@ -57,7 +57,7 @@ class ModuleSpec:
         return any(p.py_name == py_name for p in self.params)
 
 
-def module(*, id: str, name: str, version: str, task: type) -> Any:  # noqa: A002
+def module(*, id: str, name: str, version: str, task: type) -> Any:
     """Register a ``ModuleBase`` subclass as the implementation of ``task``."""
 
     def wrap(cls: type[M]) -> type[M]:

@@ -226,11 +226,11 @@ def _element(annotation: Any, container: str) -> ValueType:
     if get_origin(element) in (
         list,
         dict,
-        typing.List,
-        typing.Dict,
+        list,
+        dict,
         Union,
         types.UnionType,
-    ):  # noqa: UP006
+    ):
         raise SchemaError(
             f"{_describe(annotation)} nests a container or union inside a "
             f"{container}; protobuf cannot express that, so wrap the inner "

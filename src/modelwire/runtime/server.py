@@ -36,7 +36,7 @@ class Runtime:
 
     def __init__(
         self, library: str, built: Built, store: ModelStore, settings: ServerSettings
-    ):
+    ) -> None:
         self.library = library
         self.store = store
         self.settings = settings
@@ -91,7 +91,7 @@ class Runtime:
 
 def _add_service(
     server: grpc.Server, service: ServiceInfo, built: Built, store: ModelStore
-):
+) -> None:
     handlers = {
         method.name: unary_handler(MethodRunner(method, built, store))
         for method in service.methods
