@@ -1,7 +1,7 @@
 """modelwire: typed Python model wrappers served as versioned gRPC contracts."""
 
 from modelwire.core.dataobject import dataobject
-from modelwire.core.errors import LockError, SchemaError
+from modelwire.core.errors import CallError, LockError, SchemaError
 from modelwire.core.fields import field
 from modelwire.core.model_dir import ModelConfig, read_config, save_model
 from modelwire.core.modules import ModuleBase, module
@@ -35,6 +35,7 @@ def declare_library(py_package: str, proto_package: str | None = None) -> None:
 __all__ = [
     "REGISTRY",
     "Branch",
+    "CallError",
     "LockError",
     "ModelConfig",
     "ModuleBase",

@@ -104,7 +104,9 @@ def unary_handler(runner: MethodRunner) -> grpc.RpcMethodHandler:
         started = time.perf_counter()
         try:
             return runner(data, model_id)
-        except Exception as exc:
+        # BaseException too: a module calling sys.exit() must fail one call, not
+        # leave it hanging or take a worker thread down.
+        except BaseException as exc:
             failure = failure_for(exc, method, model_id or "")
             logger.info(
                 "%s model=%s status=%s %.1f ms",

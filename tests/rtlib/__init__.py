@@ -1,0 +1,119 @@
+"""A library for the runtime tests: one module per behaviour under test.
+
+Its proto package is declared as ``wiretest.v1`` so that the Python stubs
+compiled from its .proto files never shadow this package.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Optional, Union
+
+import modelwire as mw
+
+mw.declare_library(__name__, "wiretest.v1")
+
+
+@mw.dataobject
+class Echoed:
+    """What the echo module sends back."""
+
+    text: str
+
+
+@mw.task(output=Echoed)
+class Echo:
+    """Send the text back unchanged."""
+
+    text: str
+
+
+class _Stateless(mw.ModuleBase):
+    @classmethod
+    def load(cls, model_path: Path) -> _Stateless:
+        return cls()
+
+
+@mw.module(id="rtlib.echo", name="Echo", version="1.0.0", task=Echo)
+class EchoModule(_Stateless):
+    def run(self, text: str) -> Echoed:
+        return Echoed(text)
+
+
+#: Calls currently inside SlowEcho.run, and calls that finished.
+SLOW_CALLS = {"running": 0, "finished": 0}
+_slow_lock = threading.Lock()
+
+
+@mw.module(id="rtlib.slow_echo", name="Slow echo", version="1.0.0", task=Echo)
+class SlowEcho(_Stateless):
+    def run(self, text: str, delay_ms: int = 500) -> Echoed:
+        with _slow_lock:
+            SLOW_CALLS["running"] += 1
+        time.sleep(delay_ms / 1000)
+        with _slow_lock:
+            SLOW_CALLS["running"] -= 1
+            SLOW_CALLS["finished"] += 1
+        return Echoed(text)
+
+
+@mw.module(id="rtlib.failing", name="Failing", version="1.0.0", task=Echo)
+class Failing(_Stateless):
+    """Fails in the way named by the text."""
+
+    def run(self, text: str) -> Echoed:
+        if text.startswith("value:"):
+            raise ValueError(text.removeprefix("value:"))
+        if text.startswith("type:"):
+            raise TypeError(text.removeprefix("type:"))
+        if text.startswith("call:"):
+            code, message = text.removeprefix("call:").split(":", 1)
+            raise mw.CallError(code, message)
+        if text == "wrong-result":
+            return "not an Echoed"  # type: ignore[return-value]
+        if text == "exit":
+            raise SystemExit(3)
+        raise RuntimeError(f"internal detail {text}")
+
+
+@mw.dataobject
+class Inspection:
+    """What a module received, as text, so that the test can check it."""
+
+    received: dict[str, str]
+    payload: bytes = b""
+    at: Optional[datetime] = None
+    choice: Union[str, int] = ""
+
+
+@mw.task(output=Inspection)
+class Inspect:
+    """Report the arguments that reached run()."""
+
+    payload: bytes
+    at: Optional[datetime] = None
+    choice: Union[str, int, None] = None
+
+
+@mw.module(id="rtlib.inspector", name="Inspector", version="1.0.0", task=Inspect)
+class Inspector(_Stateless):
+    def run(
+        self,
+        payload: bytes,
+        at: Optional[datetime] = None,
+        choice: Union[str, int, None] = None,
+        x: Optional[int] = None,
+        flag: Optional[bool] = None,
+        k: int = 5,
+    ) -> Inspection:
+        received = {
+            "x": repr(x),
+            "flag": repr(flag),
+            "k": repr(k),
+            "payload_type": type(payload).__name__,
+            "choice": repr(choice),
+        }
+        return Inspection(received, payload, at, "" if choice is None else choice)
