@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from types import SimpleNamespace
 
 import grpc
@@ -9,8 +8,8 @@ import pytest
 from protoc import compile_python, import_stub
 
 from modelwire.generator import generate
-from runtime.support import MODELS, write_models
 from modelwire.runtime.server import Runtime, ServerSettings, create_runtime
+from runtime.support import MODELS, write_models
 
 
 @pytest.fixture(scope="session")
