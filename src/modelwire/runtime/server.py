@@ -97,9 +97,6 @@ def _add_service(
         for method in service.methods
     }
     server.add_registered_method_handlers(service.full_name, handlers)
-    server.add_generic_rpc_handlers(
-        (grpc.method_handlers_generic_handler(service.full_name, handlers),)
-    )
 
 
 def create_runtime(
