@@ -11,7 +11,7 @@ import enum
 import struct
 from collections.abc import Callable
 from dataclasses import MISSING
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from modelwire.core.fields import FieldSpec
@@ -128,6 +128,8 @@ def _value_checker(vt: ValueType) -> Checker:
         return _scalar_checker(vt)
     if vt.kind is ValueKind.TIMESTAMP:
         return _check_datetime
+    if vt.kind is ValueKind.DURATION:
+        return _check_timedelta
     label = vt.label
 
     def check(value: Any) -> Any:
@@ -149,6 +151,21 @@ def _check_datetime(value: Any) -> datetime:
             "pass a timezone-aware value such as datetime(..., tzinfo=timezone.utc)",
         )
     return value.astimezone(UTC)
+
+
+#: google.protobuf.Duration spans about +-10000 years; timedelta goes further.
+MAX_DURATION = timedelta(seconds=315_576_000_000, microseconds=999_999)
+
+
+def _check_timedelta(value: Any) -> timedelta:
+    if not isinstance(value, timedelta):
+        raise _Mismatch("timedelta", value)
+    if abs(value) > MAX_DURATION:
+        # Binary encoding would accept it, but JSON and other clients would not.
+        raise _Mismatch(
+            "timedelta", value, "a Duration holds at most +-315576000000 seconds"
+        )
+    return value
 
 
 def _scalar_checker(vt: ValueType) -> Checker:

@@ -15,7 +15,7 @@ from google.protobuf.message import DecodeError
 from modelwire.core.convert import FieldCodec, make_checker
 from modelwire.core.errors import SchemaError
 from modelwire.core.fields import FieldSpec, check_unique_names, dataclass_fields
-from modelwire.core.types import ValueKind
+from modelwire.core.types import FieldShape, ValueKind, ValueType
 
 T = TypeVar("T")
 
@@ -35,7 +35,33 @@ class MessageSpec:
         return f"{self.package}.{self.name}"
 
     def fingerprint(self) -> tuple[Any, ...]:
-        return tuple((f.py_name, f.proto_name, f.shape, f.number) for f in self.fields)
+        """What two declarations must share to be the same message.
+
+        Presence is part of it because it changes the wire. Enums and data
+        objects count by name: a re-import makes new class objects for them,
+        and that must not read as a clash.
+        """
+        return tuple(
+            (f.py_name, f.proto_name, _shape_key(f.shape), f.number, f.presence)
+            for f in self.fields
+        )
+
+
+def _shape_key(shape: FieldShape) -> tuple[Any, ...]:
+    values = (shape.value, shape.key, *(b.value for b in shape.branches))
+    branch_names = tuple(b.name for b in shape.branches)
+    keys = tuple(_type_key(vt) for vt in values)
+    return (shape.cardinality, shape.nullable, branch_names, keys)
+
+
+def _type_key(vt: ValueType | None) -> tuple[Any, ...] | None:
+    if vt is None:
+        return None
+    if vt.kind is ValueKind.MESSAGE:
+        return (vt.kind, vt.py_type.__mw_spec__.full_name)
+    if vt.kind is ValueKind.ENUM:
+        return (vt.kind, f"{vt.py_type.__module__}.{vt.py_type.__qualname__}")
+    return (vt.kind, vt.py_type, vt.scalar)
 
 
 class MessageCodec:

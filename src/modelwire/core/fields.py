@@ -144,7 +144,7 @@ def _check_spec(owner: str, spec: FieldSpec) -> None:
 
 def dataclass_fields(cls: type, hints: dict[str, Any]) -> list[FieldSpec]:
     owner = cls.__name__
-    return [
+    specs = [
         spec_from_annotation(
             owner,
             f.name,
@@ -155,6 +155,21 @@ def dataclass_fields(cls: type, hints: dict[str, Any]) -> list[FieldSpec]:
         )
         for f in dataclasses.fields(cls)
     ]
+    for spec in specs:
+        _check_nullable_default(owner, spec)
+    return specs
+
+
+def _check_nullable_default(owner: str, spec: FieldSpec) -> None:
+    # An unset field reads back as its default, so None would come back as
+    # that default and a data object would not round-trip. (Request fields
+    # of tasks are exempt: there an unset field means "use the default".)
+    if spec.shape.nullable and spec.has_default and spec.default is not None:
+        raise SchemaError(
+            f"{owner}.{spec.py_name}: an Optional field's default must be None, "
+            "because None and an unset default look the same on the wire; drop "
+            "Optional or default to None"
+        )
 
 
 def check_unique_names(owner: str, specs: list[FieldSpec]) -> None:

@@ -1,0 +1,1 @@
+"""Tests of the data-object contract (modelwire.core)."""

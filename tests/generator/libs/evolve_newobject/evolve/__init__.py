@@ -1,0 +1,37 @@
+"""Field-lock history, a new data object beside Thing."""
+
+from __future__ import annotations
+
+import modelwire as mw
+
+
+@mw.dataobject
+class Thing:
+    """A thing."""
+
+    a: str
+    b: int
+
+
+@mw.task(output=Thing)
+class Make:
+    """Make a thing."""
+
+    text: str
+
+
+@mw.module(id="evolve.maker", name="Maker", version="1", task=Make)
+class Maker(mw.ModuleBase):
+    @classmethod
+    def load(cls, model_path: object) -> Maker:
+        return cls()
+
+    def run(self, text: str) -> Thing:
+        raise NotImplementedError
+
+
+@mw.dataobject
+class Extra:
+    """A data object added in a later release."""
+
+    note: str

@@ -1,0 +1,30 @@
+"""Field-lock history, step 1: the first release."""
+
+from __future__ import annotations
+
+import modelwire as mw
+
+
+@mw.dataobject
+class Thing:
+    """A thing."""
+
+    a: str
+    b: int
+
+
+@mw.task(output=Thing)
+class Make:
+    """Make a thing."""
+
+    text: str
+
+
+@mw.module(id="evolve.maker", name="Maker", version="1", task=Make)
+class Maker(mw.ModuleBase):
+    @classmethod
+    def load(cls, model_path: object) -> Maker:
+        return cls()
+
+    def run(self, text: str) -> Thing:
+        raise NotImplementedError
