@@ -5,10 +5,12 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from collections.abc import Sequence
 from concurrent import futures
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 import grpc
 
@@ -31,15 +33,39 @@ class ServerSettings:
     grace: float = 10.0
 
 
+class RuntimeExtension:
+    """Something served beside the library's services (a management service...).
+
+    ``install`` runs before the port opens and may call ``runtime.add_service``;
+    ``start`` and ``stop`` follow the server's own.
+    """
+
+    def install(self, runtime: Runtime) -> None:
+        """Registers services or state on ``runtime``."""
+
+    def start(self) -> None:
+        """Runs after the server started."""
+
+    def stop(self) -> None:
+        """Runs after the server stopped (in-flight calls have drained)."""
+
+
 class Runtime:
     """A running server; ``stop()`` drains in-flight calls."""
 
     def __init__(
-        self, library: str, built: Built, store: ModelStore, settings: ServerSettings
+        self,
+        library: str,
+        built: Built,
+        store: ModelStore,
+        settings: ServerSettings,
+        extensions: Sequence[RuntimeExtension] = (),
     ) -> None:
         self.library = library
+        self.built = built
         self.store = store
         self.settings = settings
+        self.extensions = list(extensions)
         self.services = [
             s for s in built.services.values() if s.library.py_package == library
         ]
@@ -47,24 +73,35 @@ class Runtime:
             raise ValueError(
                 f"library {library!r} registers no @module, so there is nothing to serve"
             )
-        self._server = grpc.server(
+        self.server = grpc.server(
             futures.ThreadPoolExecutor(
                 max_workers=settings.workers, thread_name_prefix="rpc"
             )
         )
+        self.service_names = [s.full_name for s in self.services]
         for service in self.services:
-            _add_service(self._server, service, built, store)
-        self.port = self._server.add_insecure_port(f"{settings.host}:{settings.port}")
+            self.add_service(service.full_name, _handlers(service, built, store))
+        for extension in self.extensions:
+            extension.install(self)
+        self.port = self.server.add_insecure_port(f"{settings.host}:{settings.port}")
         if self.port == 0:
             raise OSError(f"cannot listen on {settings.host}:{settings.port}")
         self._stopped = threading.Event()
+
+    def add_service(self, full_name: str, handlers: dict[str, Any]) -> None:
+        """Serves ``handlers`` (method name -> grpc handler) as ``full_name``."""
+        self.server.add_registered_method_handlers(full_name, handlers)
+        if full_name not in self.service_names:
+            self.service_names.append(full_name)
 
     @property
     def address(self) -> str:
         return f"{self.settings.host}:{self.port}"
 
     def start(self) -> Runtime:
-        self._server.start()
+        self.server.start()
+        for extension in self.extensions:
+            extension.start()
         names = ", ".join(s.full_name for s in self.services)
         logger.info(
             "serving %s on %s (models: %s)", names, self.address, self.store.ids()
@@ -76,11 +113,13 @@ class Runtime:
         if self._stopped.is_set():
             return
         self._stopped.set()
-        self._server.stop(self.settings.grace if grace is None else grace).wait()
+        self.server.stop(self.settings.grace if grace is None else grace).wait()
+        for extension in reversed(self.extensions):
+            extension.stop()
         logger.info("server on %s stopped", self.address)
 
     def wait(self) -> None:
-        self._server.wait_for_termination()
+        self.server.wait_for_termination()
 
     def __enter__(self) -> Runtime:
         return self.start()
@@ -89,14 +128,11 @@ class Runtime:
         self.stop(grace=0)
 
 
-def _add_service(
-    server: grpc.Server, service: ServiceInfo, built: Built, store: ModelStore
-) -> None:
-    handlers = {
+def _handlers(service: ServiceInfo, built: Built, store: ModelStore) -> dict[str, Any]:
+    return {
         method.name: unary_handler(MethodRunner(method, built, store))
         for method in service.methods
     }
-    server.add_registered_method_handlers(service.full_name, handlers)
 
 
 def create_runtime(
@@ -104,6 +140,7 @@ def create_runtime(
     models_dir: Path | None,
     settings: ServerSettings | None = None,
     app_dir: Path | None = None,
+    extensions: Sequence[RuntimeExtension] = (),
 ) -> Runtime:
     """Imports ``library``, builds its services and loads the models in ``models_dir``."""
     info = import_library(library, app_dir)
@@ -114,7 +151,8 @@ def create_runtime(
     )
     if models_dir is not None:
         store.load_directory(Path(models_dir))
-    return Runtime(info.py_package, built, store, settings or ServerSettings())
+    settings = settings or ServerSettings()
+    return Runtime(info.py_package, built, store, settings, extensions)
 
 
 def serve_forever(runtime: Runtime) -> None:
