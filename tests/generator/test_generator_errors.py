@@ -36,3 +36,13 @@ def test_missing_library_fails_with_exit_2(tmp_path):
     assert proc.returncode == 2
     assert "'no_such_library'" in proc.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_namespace_package_without_lock_fails_with_exit_2(tmp_path):
+    """A library with no __init__.py has no lock folder: exit 2 asking for --lock."""
+    install("bad_namespace", tmp_path / "app")
+    proc = generate(tmp_path / "app", "bad", tmp_path / "out", check=False)
+    assert proc.returncode == 2
+    assert "pass --lock" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not (tmp_path / "out").exists()

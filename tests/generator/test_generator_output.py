@@ -24,6 +24,7 @@ from modelwire.core.descriptors import file_descriptor
 FILES = {
     "alpha": ["alpha/v1/alpha_service.proto", "alpha/v1/alpha_types.proto"],
     "beta": [
+        "beta/archive/v1/beta_archive_types.proto",
         "beta/legacy/v1/beta_legacy_types.proto",
         "beta/v1/beta_service.proto",
         "beta/v1/beta_types.proto",
@@ -72,6 +73,8 @@ def test_one_versioned_package_per_directory(generated, library):
             "showcase.common",
         ),
         ("beta", "beta/legacy/v1/beta_legacy_types.proto", "beta.legacy"),
+        ("showcase", "showcase/v1/showcase_types.proto", "showcase, showcase.labels"),
+        ("showcase", "showcase/v1/showcase_service.proto", "showcase"),
     ],
 )
 def test_header_names_the_source(generated, library, path, source):
@@ -122,6 +125,15 @@ def test_output_is_byte_for_byte_deterministic(generated, tmp_path):
     reference = generated["showcase"]
     lock = (reference / "app" / "showcase" / "modelwire.lock.json").read_bytes()
     assert runs[0] == runs[1] == (snapshot(reference / "out"), lock)
+
+
+def test_unreferenced_object_in_own_package_is_emitted(generated):
+    """@dataobject(package=...) is emitted even when no type of the library uses it."""
+    text = (
+        generated["beta"] / "out/beta/archive/v1/beta_archive_types.proto"
+    ).read_text()
+    assert "\npackage beta.archive.v1;\n" in text
+    assert message_block(text, "Archived") == "  string key = 1;\n"
 
 
 def test_two_modules_share_nested_objects(generated):

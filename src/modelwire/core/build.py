@@ -68,9 +68,17 @@ class Built:
     locks: dict[str, FieldLock] = field(default_factory=dict)
 
     def files_for(self, py_package: str) -> list[ProtoFile]:
-        """The files a library emits: its own packages and what they import."""
-        packages = {self._library_package(py_package)}
-        wanted = [f for f in self.schema.files if f.package in packages]
+        """The files a library emits: its own packages and what they import.
+
+        Its own packages include those its classes chose with
+        ``@dataobject(package=...)``, referenced or not.
+        """
+        own = self._library_package(py_package)
+        wanted = [
+            f
+            for f in self.schema.files
+            if f.package == own or _declared_in(f, py_package)
+        ]
         return _with_dependencies(wanted, self.schema.files)
 
     def _library_package(self, py_package: str) -> str:
@@ -114,8 +122,9 @@ class _Builder:
         state = self.registry.state
         specs = [spec for _, spec in state.dataobjects.values()]
         self._collect_enums(specs, state.tasks.values(), state.modules.values())
-        for spec in sorted(specs, key=lambda s: s.full_name):
-            self._add_type(spec.package, spec.source, self._message(spec, spec.name))
+        # The class's module, not its dotted source, names the file's origin.
+        for cls, spec in sorted(state.dataobjects.values(), key=_full_name):
+            self._add_type(spec.package, cls.__module__, self._message(spec, spec.name))
         services = self._services(list(state.modules.values()))
         return Schema(self._files(services)), {s.full_name: s for s in services}
 
@@ -149,15 +158,17 @@ class _Builder:
         known = self.enums.get(full_name)
         if known is py_enum:
             return
-        if known is not None:
+        if known is not None and _enum_key(known) != _enum_key(py_enum):
             raise SchemaError(
-                f"enum {full_name} is defined twice: by {_source(known)} and by "
-                f"{_source(py_enum)}; rename one"
+                f"enum {full_name} is defined twice with different members: by "
+                f"{_source(known)} and by {_source(py_enum)}; rename one"
             )
-        self.enums[full_name] = py_enum
+        # A re-import makes an identical class: it shares the numbers and the IR.
         ir, codec = self._enum(py_enum, package, full_name)
         self.enum_codecs[py_enum] = codec
-        self._add_type(package, py_enum.__module__, ir)
+        if known is None:
+            self.enums[full_name] = py_enum
+            self._add_type(package, py_enum.__module__, ir)
 
     def _enum(
         self, py_enum: type[enum.Enum], package: str, full_name: str
@@ -201,9 +212,9 @@ class _Builder:
 
     # -------------------------------------------------------------- messages
 
-    def _add_type(self, package: str, source: str, ir: Any) -> None:
+    def _add_type(self, package: str, py_module: str, ir: Any) -> None:
         self.types[ir.full_name] = (package, ir)
-        self.sources.setdefault(package, set()).add(source.rsplit(".", 1)[0])
+        self.sources.setdefault(package, set()).add(py_module)
 
     def _message(
         self, spec: MessageSpec, name: str, lock_module: str = ""
@@ -322,7 +333,7 @@ class _Builder:
         )
         lock_module = library.py_package
         self._add_type(
-            package, request.source, self._message(request, request.name, lock_module)
+            package, lock_module, self._message(request, request.name, lock_module)
         )
         self._add_response(package, task, library)
         return MethodInfo(
@@ -344,7 +355,7 @@ class _Builder:
         response = ProtoMessage(
             task.response_name, full_name, output.fields, output.reserved, doc
         )
-        self._add_type(package, library.py_package + ".__init__", response)
+        self._add_type(package, library.py_package, response)
 
     # ----------------------------------------------------------------- files
 
@@ -498,12 +509,25 @@ def _doc(obj: Any) -> str:
     return inspect.cleandoc(own) if own and own not in generic else ""
 
 
+def _enum_key(py_enum: type[enum.Enum]) -> tuple[Any, ...]:
+    return (_source(py_enum), tuple((m.name, m.value) for m in py_enum))
+
+
+def _declared_in(proto_file: ProtoFile, py_package: str) -> bool:
+    modules = proto_file.source.split(", ")
+    return any(m == py_package or m.startswith(f"{py_package}.") for m in modules)
+
+
 def _source(obj: Any) -> str:
     return f"{obj.__module__}.{obj.__qualname__}"
 
 
 def _name(ir: Any) -> str:
     return ir.name
+
+
+def _full_name(item: tuple[type, MessageSpec]) -> str:
+    return item[1].full_name
 
 
 def _dependency_order(files: list[ProtoFile]) -> list[ProtoFile]:

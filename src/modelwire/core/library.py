@@ -22,7 +22,7 @@ def import_library(name: str, app_dir: Path | None = None) -> LibraryInfo:
     try:
         importlib.import_module(name)
     except ModuleNotFoundError as exc:
-        if exc.name and name.startswith(exc.name):
+        if exc.name and (name == exc.name or name.startswith(exc.name + ".")):
             where = f" under {app_dir}" if app_dir else ""
             raise LibraryImportError(
                 f"cannot import library {name!r}{where}: no such package; pass "

@@ -135,7 +135,10 @@ class _Planner:
         self.next = max(used | {first - 1}) + 1
 
     def allowed(self, name: str) -> bool:
-        return "*" in self.allow or f"{self.type_name}.{name}" in self.allow
+        # Users write the short ``Type.field`` as often as the full name.
+        short = self.type_name.rsplit(".", 1)[-1]
+        names = {"*", f"{self.type_name}.{name}", f"{short}.{name}"}
+        return not names.isdisjoint(self.allow)
 
     def number_for(self, slot: Slot) -> int:
         known = self.entry.numbers.get(slot.name)

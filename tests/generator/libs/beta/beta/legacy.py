@@ -10,3 +10,10 @@ class Result:
     """The old result shape."""
 
     grade: int
+
+
+@mw.dataobject(package="beta.archive.v1")
+class Archived:
+    """Referenced by nothing, yet emitted: its library declared it."""
+
+    key: str

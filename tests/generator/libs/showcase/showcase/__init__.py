@@ -8,14 +8,7 @@ from typing import Annotated, Optional, Union
 
 import modelwire as mw
 from showcase.common import Provenance
-
-
-class Sentiment(enum.Enum):
-    """How a text feels."""
-
-    POSITIVE = "positive"
-    NEGATIVE = "negative"
-    NEUTRAL = "neutral"
+from showcase.labels import Sentiment
 
 
 class Priority(enum.Enum):
