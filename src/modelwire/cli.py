@@ -78,17 +78,31 @@ def serve(
     port: Annotated[int, typer.Option(help="gRPC port (0 picks a free one).")] = 8085,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     workers: Annotated[int, typer.Option(help="Threads serving calls.")] = 8,
+    batching: Annotated[
+        bool, typer.Option(help="Gather concurrent calls of modules with run_batch.")
+    ] = True,
+    batch_size: Annotated[int, typer.Option(help="Most calls in one batch.")] = 32,
+    batch_wait_ms: Annotated[
+        float, typer.Option(help="Longest wait for a batch to fill, in ms.")
+    ] = 5.0,
     app_dir: AppDir = None,
     verbose: bool = False,
 ) -> None:
     """Serve LIBRARY's services over gRPC with the models found in --models."""
+    from modelwire.runtime.executors import BatchSettings
     from modelwire.runtime.server import ServerSettings, create_runtime, serve_forever
 
     _setup_logging(verbose)
     if not models.is_dir():
         typer.echo(f"error: --models {models} is not a folder", err=True)
         raise typer.Exit(2)
-    settings = ServerSettings(host=host, port=port, workers=workers)
+    if batch_size < 1 or batch_wait_ms < 0:
+        typer.echo(
+            "error: --batch-size must be >= 1 and --batch-wait-ms >= 0", err=True
+        )
+        raise typer.Exit(2)
+    batch = BatchSettings(batching, batch_size, batch_wait_ms / 1000)
+    settings = ServerSettings(host=host, port=port, workers=workers, batching=batch)
     try:
         runtime = create_runtime(library, models, settings, app_dir)
     except (SchemaError, LibraryImportError, ValueError, OSError) as exc:

@@ -402,7 +402,14 @@ class _Builder:
 
     def _service_ir(self, service: ServiceInfo) -> ProtoService:
         methods = tuple(
-            ProtoMethod(m.name, m.request_type, m.response_type, doc=m.task.doc)
+            ProtoMethod(
+                m.name,
+                m.request_type,
+                m.response_type,
+                client_streaming=m.task.client_streaming,
+                server_streaming=m.task.output_stream,
+                doc=m.task.doc,
+            )
             for m in service.methods
         )
         name = service.full_name.rsplit(".", 1)[-1]

@@ -11,6 +11,7 @@ from typing import Any, Self, TypeVar
 from modelwire.core.errors import SchemaError
 from modelwire.core.fields import FieldSpec, spec_from_annotation
 from modelwire.core.tasks import TaskSpec
+from modelwire.core.types import stream_element
 
 M = TypeVar("M", bound="ModuleBase")
 
@@ -19,8 +20,12 @@ class ModuleBase:
     """Base class of every module.
 
     Subclasses implement ``load`` (a classmethod returning a ready instance)
-    and ``run``; ``save`` and ``train`` are optional.
+    and ``run``; ``save``, ``train`` and ``run_batch`` are optional.
     """
+
+    #: Most calls of ``run`` the runtime makes at once per model (None: no
+    #: limit). A model that already keeps every core busy should say 1.
+    concurrency: int | None = None
 
     @classmethod
     def load(cls, model_path: Path) -> Self:
@@ -55,6 +60,11 @@ class ModuleSpec:
 
     def accepts(self, py_name: str) -> bool:
         return any(p.py_name == py_name for p in self.params)
+
+    @property
+    def batchable(self) -> bool:
+        """Unary tasks whose module implements ``run_batch`` can be batched."""
+        return self.task.unary and callable(getattr(self.cls, "run_batch", None))
 
 
 def module(*, id: str, name: str, version: str, task: type) -> Any:
@@ -113,7 +123,8 @@ def _run_params(cls: type, task: TaskSpec, where: str) -> tuple[FieldSpec, ...]:
             raise SchemaError(
                 f"{where}: run() parameter {param.name!r} needs a type annotation"
             )
-        spec = _param_spec(cls, param, hints[param.name], where)
+        hint = _stream_hint(param.name, hints[param.name], task, where)
+        spec = _param_spec(cls, param, hint, where)
         if param.name in inputs:
             _check_input(spec, inputs[param.name], task, where)
         elif param.default is param.empty:
@@ -130,6 +141,24 @@ def _run_params(cls: type, task: TaskSpec, where: str) -> tuple[FieldSpec, ...]:
             f"{where}: run() lacks the task {task.name} input(s) {', '.join(missing)}"
         )
     return tuple(extras)
+
+
+def _stream_hint(name: str, hint: Any, task: TaskSpec, where: str) -> Any:
+    """The element type of the streamed input; other hints pass through."""
+    element = stream_element(hint)
+    if name == task.stream_input:
+        if element is None:
+            raise SchemaError(
+                f"{where}: run() parameter {name!r} must be typed Iterator[...] "
+                f"because task {task.name} streams it"
+            )
+        return element
+    if element is not None:
+        raise SchemaError(
+            f"{where}: run() parameter {name!r} is typed as a stream but task "
+            f"{task.name} does not stream it"
+        )
+    return hint
 
 
 def _param_spec(
@@ -153,7 +182,20 @@ def _check_input(
 
 
 def _check_return(annotation: Any, task: TaskSpec, where: str) -> None:
-    if annotation is not None and annotation is not task.output:
+    if annotation is None:
+        return
+    element = stream_element(annotation)
+    if task.output_stream and element is None:
+        raise SchemaError(
+            f"{where}: task {task.name} streams its output, so run() must be a "
+            f"generator typed Iterator[{task.output.__name__}]"
+        )
+    if not task.output_stream and element is not None:
+        raise SchemaError(
+            f"{where}: run() yields a stream but task {task.name} returns one "
+            f"{task.output.__name__}; declare the task with output=Iterator[...]"
+        )
+    if (element or annotation) is not task.output:
         raise SchemaError(
             f"{where}: run() returns {annotation!r} but task {task.name} outputs "
             f"{task.output.__name__}"

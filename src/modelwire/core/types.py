@@ -8,6 +8,7 @@ annotation again, so an inexpressible type fails at declaration time.
 
 from __future__ import annotations
 
+import collections.abc
 import enum
 import types
 import typing
@@ -136,6 +137,26 @@ class FieldShape:
         else:
             text = self.value.label  # type: ignore[union-attr]
         return f"{text} | None" if self.nullable else text
+
+
+_STREAM_ORIGINS = (
+    collections.abc.Iterator,
+    collections.abc.Iterable,
+    collections.abc.Generator,
+)
+
+
+def stream_element(annotation: Any) -> Any | None:
+    """``T`` for ``Iterator[T]``, ``Iterable[T]`` or ``Generator[T, ...]``, else None.
+
+    Such annotations declare a stream of messages rather than one field.
+    """
+    if get_origin(annotation) in _STREAM_ORIGINS:
+        args = get_args(annotation)
+        if not args:
+            raise SchemaError(f"{_describe(annotation)} needs an element type")
+        return args[0]
+    return None
 
 
 def is_dataobject(tp: Any) -> bool:

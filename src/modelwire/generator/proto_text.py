@@ -47,8 +47,8 @@ def _environment() -> jinja2.Environment:
         reserved_lines=reserved_lines,
         field_groups=field_groups,
         declaration=declaration,
-        rpc_input=lambda m, pkg: type_ref(m.input_type, pkg),
-        rpc_output=lambda m, pkg: type_ref(m.output_type, pkg),
+        rpc_input=lambda m, pkg: _stream(m.client_streaming, m.input_type, pkg),
+        rpc_output=lambda m, pkg: _stream(m.server_streaming, m.output_type, pkg),
     )
     return env
 
@@ -93,6 +93,10 @@ def declaration(f: ProtoField, package: str) -> str:
     else:
         kind = value
     return f"{kind} {f.name} = {f.number};"
+
+
+def _stream(streaming: bool, full_name: str, package: str) -> str:
+    return ("stream " if streaming else "") + type_ref(full_name, package)
 
 
 def type_ref(full_name: str, package: str) -> str:

@@ -12,6 +12,7 @@ from typing import Any
 from modelwire.core.model_dir import ModelConfigError, read_config
 from modelwire.core.modules import ModuleSpec
 from modelwire.core.registry import Registry
+from modelwire.runtime.executors import BatchSettings, Executor, make_executor
 
 logger = logging.getLogger(__name__)
 MAX_MODEL_ID_LENGTH = 128
@@ -26,14 +27,21 @@ class LoadedModel:
     load_seconds: float
     #: py_names of request fields this module's run() accepts
     accepted: frozenset[str]
+    executor: Executor
 
 
 class ModelStore:
     """Holds the ready models; reads are lock-free dictionary lookups."""
 
-    def __init__(self, registry: Registry, module_ids: set[str] | None = None) -> None:
+    def __init__(
+        self,
+        registry: Registry,
+        module_ids: set[str] | None = None,
+        batching: BatchSettings | None = None,
+    ) -> None:
         self._registry = registry
         self._module_ids = module_ids
+        self._batching = batching or BatchSettings()
         self._models: dict[str, LoadedModel] = {}
         self._write_lock = threading.Lock()
 
@@ -70,21 +78,34 @@ class ModelStore:
         started = time.perf_counter()
         instance = spec.cls.load(Path(path))
         seconds = time.perf_counter() - started
-        accepted = frozenset(p.py_name for p in spec.params)
-        model = LoadedModel(model_id, spec, instance, Path(path), seconds, accepted)
-        with self._write_lock:
-            self._models = {**self._models, model_id: model}
+        model = self._install(model_id, spec, instance, Path(path), seconds)
         logger.info("loaded model %s (%s) in %.2f s", model_id, spec.id, seconds)
         return model
 
     def add(self, model_id: str, instance: Any) -> LoadedModel:
         """Serves an instance that is already in memory (tests, embedding)."""
         check_model_id(model_id)
-        spec = type(instance).__mw_module__
+        return self._install(
+            model_id, type(instance).__mw_module__, instance, Path(), 0.0
+        )
+
+    def close(self) -> None:
+        """Stops the batch workers; call after the server has drained."""
+        for model in self._models.values():
+            model.executor.close()
+
+    def _install(
+        self, model_id: str, spec: ModuleSpec, instance: Any, path: Path, seconds: float
+    ) -> LoadedModel:
         accepted = frozenset(p.py_name for p in spec.params)
-        model = LoadedModel(model_id, spec, instance, Path(), 0.0, accepted)
+        executor = make_executor(instance, spec, self._batching, model_id)
+        model = LoadedModel(model_id, spec, instance, path, seconds, accepted, executor)
         with self._write_lock:
+            old = self._models.get(model_id)
+            # Readers take the dictionary without a lock, so it is replaced whole.
             self._models = {**self._models, model_id: model}
+        if old is not None:
+            old.executor.close()
         return model
 
 

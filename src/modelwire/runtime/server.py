@@ -7,7 +7,7 @@ import signal
 import threading
 from collections.abc import Sequence
 from concurrent import futures
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -17,7 +17,8 @@ import grpc
 from modelwire.core.build import Built, ServiceInfo
 from modelwire.core.library import import_library
 from modelwire.core.registry import REGISTRY
-from modelwire.runtime.handlers import MethodRunner, unary_handler
+from modelwire.runtime.executors import BatchSettings
+from modelwire.runtime.handlers import MethodRunner, grpc_handler
 from modelwire.runtime.model_store import ModelStore
 
 logger = logging.getLogger(__name__)
@@ -31,6 +32,7 @@ class ServerSettings:
     workers: int = 8
     #: seconds that in-flight calls get to finish on shutdown
     grace: float = 10.0
+    batching: BatchSettings = field(default_factory=BatchSettings)
 
 
 class RuntimeExtension:
@@ -116,6 +118,7 @@ class Runtime:
         self.server.stop(self.settings.grace if grace is None else grace).wait()
         for extension in reversed(self.extensions):
             extension.stop()
+        self.store.close()
         logger.info("server on %s stopped", self.address)
 
     def wait(self) -> None:
@@ -130,7 +133,7 @@ class Runtime:
 
 def _handlers(service: ServiceInfo, built: Built, store: ModelStore) -> dict[str, Any]:
     return {
-        method.name: unary_handler(MethodRunner(method, built, store))
+        method.name: grpc_handler(MethodRunner(method, built, store))
         for method in service.methods
     }
 
@@ -143,15 +146,15 @@ def create_runtime(
     extensions: Sequence[RuntimeExtension] = (),
 ) -> Runtime:
     """Imports ``library``, builds its services and loads the models in ``models_dir``."""
+    settings = settings or ServerSettings()
     info = import_library(library, app_dir)
     built = REGISTRY.build()
-    store = ModelStore(
-        REGISTRY,
-        {m.id for s in built.services.values() if s.library == info for m in s.modules},
-    )
+    modules = {
+        m.id for s in built.services.values() if s.library == info for m in s.modules
+    }
+    store = ModelStore(REGISTRY, modules, settings.batching)
     if models_dir is not None:
         store.load_directory(Path(models_dir))
-    settings = settings or ServerSettings()
     return Runtime(info.py_package, built, store, settings, extensions)
 
 
