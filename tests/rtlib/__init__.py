@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Optional, Union
@@ -117,3 +118,79 @@ class Inspector(_Stateless):
             "choice": repr(choice),
         }
         return Inspection(received, payload, at, "" if choice is None else choice)
+
+
+@mw.dataobject
+class Counted:
+    """One item of a counting stream."""
+
+    index: int
+
+
+@mw.task(output=Iterator[Counted])
+class Count:
+    """Stream the numbers 0..n-1."""
+
+    n: int
+
+
+#: Streams of Counter whose generator has finished (its ``finally`` ran).
+STREAMS = {"closed": 0}
+
+
+@mw.module(id="rtlib.counter", name="Counter", version="1.0.0", task=Count)
+class Counter(_Stateless):
+    """Counts; ``fail_at`` raises a ValueError when that index is reached."""
+
+    def run(self, n: int, fail_at: int = -1, delay_ms: int = 0) -> Iterator[Counted]:
+        try:
+            for index in range(n):
+                if index == fail_at:
+                    raise ValueError(f"cannot count to {index} — 停止")
+                if delay_ms:
+                    time.sleep(delay_ms / 1000)
+                yield Counted(index)
+        finally:
+            with _slow_lock:
+                STREAMS["closed"] += 1
+
+
+@mw.dataobject
+class Total:
+    """A sum."""
+
+    total: int
+    count: int
+
+
+@mw.task(output=Total)
+class Sum:
+    """Add up a stream of numbers."""
+
+    values: Iterator[int]
+    scale: int = 1
+
+
+@mw.module(id="rtlib.summer", name="Summer", version="1.0.0", task=Sum)
+class Summer(_Stateless):
+    def run(self, values: Iterator[int], scale: int = 1) -> Total:
+        items = [v * scale for v in values]
+        if any(v < 0 for v in items):
+            raise ValueError("negative values are not allowed")
+        return Total(sum(items), len(items))
+
+
+@mw.task(output=Iterator[Total])
+class RunningSum:
+    """Answer each number with the sum so far."""
+
+    values: Iterator[int]
+
+
+@mw.module(id="rtlib.running", name="Running sum", version="1.0.0", task=RunningSum)
+class Running(_Stateless):
+    def run(self, values: Iterator[int]) -> Iterator[Total]:
+        total = 0
+        for count, value in enumerate(values, start=1):
+            total += value
+            yield Total(total, count)

@@ -7,6 +7,9 @@ MODELS = {
     "slow": "rtlib.slow_echo",
     "failing": "rtlib.failing",
     "inspector": "rtlib.inspector",
+    "counter": "rtlib.counter",
+    "summer": "rtlib.summer",
+    "running": "rtlib.running",
 }
 
 
