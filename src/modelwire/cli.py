@@ -77,6 +77,10 @@ def serve(
     models: Annotated[Path, typer.Option(help="Folder of model folders to load.")],
     port: Annotated[int, typer.Option(help="gRPC port (0 picks a free one).")] = 8085,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    http: Annotated[bool, typer.Option(help="Also serve HTTP/JSON.")] = True,
+    http_port: Annotated[
+        int, typer.Option(help="HTTP/JSON port (0 picks a free one).")
+    ] = 8080,
     workers: Annotated[int, typer.Option(help="Threads serving calls.")] = 8,
     batching: Annotated[
         bool, typer.Option(help="Gather concurrent calls of modules with run_batch.")
@@ -90,6 +94,7 @@ def serve(
 ) -> None:
     """Serve LIBRARY's services over gRPC with the models found in --models."""
     from modelwire.runtime.executors import BatchSettings
+    from modelwire.runtime.gateway import HttpGateway
     from modelwire.runtime.server import ServerSettings, create_runtime, serve_forever
 
     _setup_logging(verbose)
@@ -104,7 +109,8 @@ def serve(
     batch = BatchSettings(batching, batch_size, batch_wait_ms / 1000)
     settings = ServerSettings(host=host, port=port, workers=workers, batching=batch)
     try:
-        runtime = create_runtime(library, models, settings, app_dir)
+        extensions = [HttpGateway(host, http_port)] if http else []
+        runtime = create_runtime(library, models, settings, app_dir, extensions)
     except (SchemaError, LibraryImportError, ValueError, OSError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None

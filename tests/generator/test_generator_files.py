@@ -30,6 +30,7 @@ def test_stale_files_go_other_files_stay(tmp_path):
     install("shrink_v2", app)
     proc = generate(app, "shrink", out)
     assert sorted(snapshot(out)) == [
+        "alpha/v1/alpha_openapi.json",
         "alpha/v1/alpha_service.proto",
         "alpha/v1/alpha_types.proto",
         "buf.yaml",
@@ -58,7 +59,8 @@ def test_generate_twice_in_one_process(tmp_path, in_process, reimport):
         _forget("showcase")
     generate_here("showcase", tmp_path / "two", app_dir=app)
     assert snapshot(tmp_path / "one") == snapshot(tmp_path / "two")
-    assert len(first.written) == 4
+    # three .proto files, buf.yaml and the OpenAPI document
+    assert len(first.written) == 5
 
 
 def test_in_process_run_matches_command_line(tmp_path, in_process):

@@ -6,6 +6,7 @@ compiled from its .proto files never shadow this package.
 
 from __future__ import annotations
 
+import enum
 import threading
 import time
 from collections.abc import Iterator
@@ -194,3 +195,39 @@ class Running(_Stateless):
         for count, value in enumerate(values, start=1):
             total += value
             yield Total(total, count)
+
+
+class Color(enum.Enum):
+    RED = 1
+    GREEN = 2
+
+
+@mw.dataobject
+class Part:
+    """A named part."""
+
+    name: str
+    weight: float
+
+
+@mw.dataobject
+class Description:
+    """An enum, a list of nested objects and a list of strings."""
+
+    color: Color
+    parts: list[Part]
+    tags: list[str]
+
+
+@mw.task(output=Description)
+class Describe:
+    """Describe something of the given colour."""
+
+    color: Color
+
+
+@mw.module(id="rtlib.describer", name="Describer", version="1.0.0", task=Describe)
+class Describer(_Stateless):
+    def run(self, color: Color) -> Description:
+        parts = [Part("wheel", 1.5), Part("frame", 7.25)]
+        return Description(color, parts, [color.name.lower(), "bike"])

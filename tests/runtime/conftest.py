@@ -8,6 +8,7 @@ import pytest
 from protoc import compile_python, import_stub
 
 from modelwire.generator import generate
+from modelwire.runtime.gateway import HttpGateway
 from modelwire.runtime.server import Runtime, ServerSettings, create_runtime
 from runtime.support import MODELS, write_models
 
@@ -30,7 +31,10 @@ def runtime(
     tmp_path_factory: pytest.TempPathFactory, api: SimpleNamespace
 ) -> Iterator[Runtime]:
     models = write_models(tmp_path_factory.mktemp("models"), MODELS)
-    server = create_runtime("rtlib", models, ServerSettings(port=0, workers=8))
+    gateway = HttpGateway(port=0)
+    settings = ServerSettings(port=0, workers=8)
+    server = create_runtime("rtlib", models, settings, extensions=[gateway])
+    server.gateway = gateway  # type: ignore[attr-defined]
     with server:
         yield server
 

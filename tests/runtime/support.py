@@ -10,6 +10,7 @@ MODELS = {
     "counter": "rtlib.counter",
     "summer": "rtlib.summer",
     "running": "rtlib.running",
+    "describer": "rtlib.describer",
 }
 
 

@@ -67,6 +67,9 @@ class Built:
     #: library py package -> the lock as updated by this build
     locks: dict[str, FieldLock] = field(default_factory=dict)
 
+    def services_of(self, py_package: str) -> list[ServiceInfo]:
+        return [s for s in self.services.values() if s.library.py_package == py_package]
+
     def files_for(self, py_package: str) -> list[ProtoFile]:
         """The files a library emits: its own packages and what they import.
 
@@ -208,7 +211,7 @@ class _Builder:
             reserved=_reserved(assigned.reserved),
             doc=_doc(py_enum),
         )
-        return ir, EnumCodec(py_enum, numbers)
+        return ir, EnumCodec(py_enum, numbers, names)
 
     # -------------------------------------------------------------- messages
 

@@ -216,11 +216,17 @@ def _to_float32(value: float) -> float:
 class EnumCodec:
     """Maps a Python ``Enum`` to protobuf numbers and back."""
 
-    def __init__(self, py_enum: type[enum.Enum], numbers: dict[enum.Enum, int]) -> None:
+    def __init__(
+        self,
+        py_enum: type[enum.Enum],
+        numbers: dict[enum.Enum, int],
+        proto_names: dict[enum.Enum, str],
+    ) -> None:
         self.py_enum = py_enum
         self.to_number = numbers
         self.from_number = {n: m for m, n in numbers.items()}
-        self.allowed = ", ".join(f"{m.name}={n}" for m, n in numbers.items())
+        # Wire names, since the caller who sent a bad number speaks protobuf.
+        self.allowed = ", ".join(f"{proto_names[m]}={n}" for m, n in numbers.items())
 
 
 def enum_codec_of(py_enum: type[enum.Enum]) -> EnumCodec:

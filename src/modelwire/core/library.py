@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import importlib.metadata
 import sys
 from pathlib import Path
 
@@ -30,3 +31,15 @@ def import_library(name: str, app_dir: Path | None = None) -> LibraryInfo:
             ) from None
         raise
     return REGISTRY.library_of(name)
+
+
+def library_version(py_package: str) -> str:
+    """The library's ``__version__``, else its installed distribution's, else 0.0.0."""
+    module = sys.modules.get(py_package)
+    version = getattr(module, "__version__", None)
+    if isinstance(version, str):
+        return version
+    try:
+        return importlib.metadata.version(py_package)
+    except importlib.metadata.PackageNotFoundError:
+        return "0.0.0"

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from modelwire.core.build import Built
-from modelwire.core.library import LibraryImportError, import_library
+from modelwire.core.library import (
+    LibraryImportError,
+    import_library,
+    library_version,
+)
 from modelwire.core.lock import FieldLock
+from modelwire.core.openapi import openapi_document, openapi_path
 from modelwire.core.registry import REGISTRY
 from modelwire.generator.buf_config import BUF_YAML
 from modelwire.generator.proto_text import render_file
@@ -59,8 +65,14 @@ def generate(
 
 def render_outputs(built: Built, py_package: str) -> dict[str, str]:
     """Relative path -> content for everything one library emits."""
-    outputs = {f.path: render_file(f) for f in built.files_for(py_package)}
+    files = built.files_for(py_package)
+    outputs = {f.path: render_file(f) for f in files}
     outputs["buf.yaml"] = BUF_YAML
+    for service in built.services_of(py_package):
+        package = service.library.proto_package
+        document = openapi_document(files, py_package, library_version(py_package))
+        text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+        outputs[openapi_path(package)] = text
     return outputs
 
 
@@ -82,13 +94,17 @@ def _write_if_changed(path: Path, text: str) -> Path:
 
 
 def _remove_stale(out: Path, keep: set[str], py_package: str) -> list[Path]:
-    """Drops .proto files from an earlier run that this run no longer writes.
+    """Drops files from an earlier run that this run no longer writes.
 
-    Only files whose header names this library go: hand-written files and the
-    output of other libraries generated into the same folder stay.
+    Only files marked as generated from this library go (a .proto header, the
+    OpenAPI ``x-generated-from``): hand-written files and the output of other
+    libraries generated into the same folder stay.
     """
     removed = []
-    for path in sorted(out.rglob("*.proto")) if out.exists() else []:
+    candidates = (
+        [*out.rglob("*.proto"), *out.rglob("*_openapi.json")] if out.exists() else []
+    )
+    for path in sorted(candidates):
         relative = path.relative_to(out).as_posix()
         if relative not in keep and _generated_for(path, py_package):
             path.unlink()
@@ -98,12 +114,23 @@ def _remove_stale(out: Path, keep: set[str], py_package: str) -> list[Path]:
 
 
 def _generated_for(path: Path, py_package: str) -> bool:
-    with path.open(encoding="utf-8", errors="replace") as handle:
-        match = _HEADER.match(handle.readline())
-    if match is None:
-        return False
-    sources = match["sources"].split(", ")
+    if path.suffix == ".json":
+        sources = [_openapi_source(path)]
+    else:
+        with path.open(encoding="utf-8", errors="replace") as handle:
+            match = _HEADER.match(handle.readline())
+        if match is None:
+            return False
+        sources = match["sources"].split(", ")
     return any(s == py_package or s.startswith(f"{py_package}.") for s in sources)
+
+
+def _openapi_source(path: Path) -> str:
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+        return str(document["info"]["x-generated-from"])
+    except (ValueError, KeyError, TypeError):
+        return ""
 
 
 def _remove_empty_parents(folder: Path, out: Path) -> None:

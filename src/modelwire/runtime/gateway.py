@@ -1,0 +1,319 @@
+"""The HTTP/JSON gateway: the same operations as gRPC, on Starlette and uvicorn.
+
+Routes come from the same ``MethodRunner`` objects as the gRPC handlers, so
+both protocols always offer the same operations with the same error table.
+JSON bodies use protobuf's own proto3 JSON parser and printer, so a response
+read over HTTP equals the gRPC response converted to JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
+from typing import TYPE_CHECKING, Any
+
+import anyio
+import grpc
+import uvicorn
+from google.protobuf import json_format
+from starlette.applications import Starlette
+from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from modelwire.core.library import library_version
+from modelwire.core.openapi import MODEL_ID_HEADER, http_path, openapi_document
+from modelwire.runtime.handlers import MethodRunner
+from modelwire.runtime.server import RuntimeExtension
+from modelwire.runtime.status import HTTP_STATUS, Failure, failure_for
+
+if TYPE_CHECKING:
+    from modelwire.runtime.server import Runtime
+
+logger = logging.getLogger(__name__)
+#: Optional request header: seconds the caller is willing to wait.
+TIMEOUT_HEADER = "request-timeout"
+JSON_TYPE = "application/json"
+
+
+class HttpGateway(RuntimeExtension):
+    """Serves the runtime's methods over HTTP on their own port."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 8080) -> None:
+        self.host, self.port = host, port
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+        self.app: Starlette | None = None
+
+    def install(self, runtime: Runtime) -> None:
+        self.app = build_app(runtime)
+
+    def start(self) -> None:
+        config = uvicorn.Config(
+            self.app,
+            host=self.host,
+            port=self.port,
+            log_level="warning",
+            lifespan="off",
+        )
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(
+            target=self._server.run, name="http", daemon=True
+        )
+        self._thread.start()
+        deadline = time.monotonic() + 10
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise OSError(
+                    f"the HTTP gateway could not listen on {self.host}:{self.port}"
+                )
+            time.sleep(0.01)
+        self.port = self._server.servers[0].sockets[0].getsockname()[1]
+        logger.info("HTTP/JSON gateway listening on %s", self.url)
+
+    def stop(self) -> None:
+        if self._server is not None and self._thread is not None:
+            self._server.should_exit = True
+            self._thread.join(timeout=10)
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+
+def build_app(runtime: Runtime) -> Starlette:
+    routes: list[Route] = []
+    for service in runtime.services:
+        package = service.library.proto_package
+        for method in service.methods:
+            endpoint = _endpoint(MethodRunner(method, runtime.built, runtime.store))
+            for with_model in (True, False):
+                path = http_path(package, method.name, with_model=with_model)
+                routes.append(Route(path, endpoint, methods=["POST"]))
+    files = [
+        f
+        for s in runtime.services
+        for f in runtime.built.files_for(s.library.py_package)
+    ]
+    version = library_version(runtime.library)
+    document = openapi_document(_unique(files), runtime.library, version)
+    routes.append(
+        Route("/openapi.json", lambda _r: JSONResponse(document), methods=["GET"])
+    )
+    return Starlette(routes=routes, exception_handlers={404: _no_route, 405: _no_route})
+
+
+async def _no_route(request: Request, exc: Exception) -> Response:
+    status = getattr(exc, "status_code", 404)
+    if status == 405:
+        code, message = grpc.StatusCode.UNIMPLEMENTED, "only POST is served here"
+    else:
+        code = grpc.StatusCode.NOT_FOUND
+        message = f"no operation at {request.url.path}; see /openapi.json"
+    return JSONResponse(_error_body(Failure(code, message)), status_code=status)
+
+
+def _unique(files: list[Any]) -> list[Any]:
+    seen: dict[str, Any] = {}
+    for proto_file in files:
+        seen.setdefault(proto_file.path, proto_file)
+    return list(seen.values())
+
+
+def _endpoint(runner: MethodRunner) -> Any:
+    task = runner.task
+
+    async def endpoint(request: Request) -> Response:
+        model_id = request.path_params.get("model_id") or request.headers.get(
+            MODEL_ID_HEADER
+        )
+        started = time.perf_counter()
+        try:
+            timeout = _timeout(request)
+            body = await request.body()
+            with anyio.fail_after(timeout):
+                if task.output_stream:
+                    return await _stream_response(runner, body, model_id)
+                return await _unary_response(runner, body, model_id)
+        except BaseException as exc:
+            if isinstance(exc, TimeoutError):
+                exc = Failure(grpc.StatusCode.DEADLINE_EXCEEDED, "the deadline passed")
+            elif not isinstance(exc, Exception):
+                raise
+            return _error_response(
+                failure_for(exc, runner.name, model_id or ""),
+                runner.name,
+                model_id,
+                started,
+            )
+
+    return endpoint
+
+
+async def _unary_response(
+    runner: MethodRunner, body: bytes, model_id: str | None
+) -> Response:
+    if runner.task.client_streaming:
+        requests = _parse_many(runner, body)
+        message = await _in_thread(runner.client_stream, iter(requests), model_id)
+    else:
+        request = _parse_one(runner, body)
+        message = await _in_thread(runner.unary, request, model_id)
+    return Response(_to_json(message), media_type=JSON_TYPE)
+
+
+async def _stream_response(
+    runner: MethodRunner, body: bytes, model_id: str | None
+) -> Response:
+    if runner.task.client_streaming:
+        requests = _parse_many(runner, body)
+        stream = await _in_thread(runner.bidi_stream, iter(requests), model_id)
+    else:
+        stream = await _in_thread(
+            runner.server_stream, _parse_one(runner, body), model_id
+        )
+    # The first item is taken before answering, so a failure before anything
+    # was produced still gets its own HTTP status instead of a 200 stream.
+    first = await _in_thread(_next, stream)
+    events = _events(first, stream, runner.name, model_id)
+    return StreamingResponse(events, media_type="text/event-stream")
+
+
+_END = object()
+
+
+async def _in_thread(function: Any, *args: Any) -> Any:
+    # Abandoned on cancel, so a deadline answers 504 at once; the module call
+    # itself cannot be interrupted and finishes in the background.
+    return await anyio.to_thread.run_sync(function, *args, abandon_on_cancel=True)
+
+
+def _next(stream: Iterator[Any]) -> Any:
+    return next(stream, _END)
+
+
+async def _events(
+    first: Any, stream: Iterator[Any], method: str, model_id: str | None
+) -> AsyncIterator[str]:
+    try:
+        if first is not _END:
+            yield f"data: {_to_json(first)}\n\n"
+            async for message in iterate_in_threadpool(stream):
+                yield f"data: {_to_json(message)}\n\n"
+    except Exception as exc:
+        failure = failure_for(exc, method, model_id or "")
+        yield f"event: error\ndata: {json.dumps(_error_body(failure), ensure_ascii=False)}\n\n"
+    finally:
+        close = getattr(stream, "close", None)
+        if close is not None:
+            await run_in_threadpool(close)
+
+
+def _parse_one(runner: MethodRunner, body: bytes) -> Any:
+    request = runner.request_class()
+    try:
+        json_format.Parse(body or b"{}", request)
+    except json_format.ParseError as exc:
+        raise Failure(
+            grpc.StatusCode.INVALID_ARGUMENT, _parse_message(exc, request)
+        ) from None
+    return request
+
+
+def _parse_many(runner: MethodRunner, body: bytes) -> list[Any]:
+    try:
+        items = json.loads(body or b"[]")
+    except ValueError as exc:
+        raise Failure(
+            grpc.StatusCode.INVALID_ARGUMENT, f"the body is not JSON: {exc}"
+        ) from None
+    if not isinstance(items, list):
+        raise Failure(
+            grpc.StatusCode.INVALID_ARGUMENT,
+            f"{runner.name} streams its requests: send a JSON array of request objects",
+        )
+    requests = []
+    for index, item in enumerate(items):
+        request = runner.request_class()
+        try:
+            json_format.ParseDict(item, request)
+        except json_format.ParseError as exc:
+            message = _parse_message(exc, request)
+            raise Failure(
+                grpc.StatusCode.INVALID_ARGUMENT, f"item {index}: {message}"
+            ) from None
+        requests.append(request)
+    return requests
+
+
+def _parse_message(exc: json_format.ParseError, request: Any) -> str:
+    """protobuf's parse error, plus the allowed names when an enum value was wrong."""
+    text = str(exc)
+    if "enum" not in text.lower():
+        return text
+    for enum_type in _enum_types(request.DESCRIPTOR):
+        if enum_type.full_name in text:
+            names = ", ".join(v.name for v in enum_type.values)
+            return f"{text} (allowed: {names})"
+    return text
+
+
+def _enum_types(descriptor: Any, seen: set[str] | None = None) -> Iterator[Any]:
+    seen = set() if seen is None else seen
+    if descriptor.full_name in seen:
+        return
+    seen.add(descriptor.full_name)
+    for f in descriptor.fields:
+        if f.enum_type is not None:
+            yield f.enum_type
+        if f.message_type is not None:
+            yield from _enum_types(f.message_type, seen)
+
+
+def _timeout(request: Request) -> float | None:
+    raw = request.headers.get(TIMEOUT_HEADER)
+    if raw is None:
+        return None
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = -1.0
+    if not seconds > 0:
+        raise Failure(
+            grpc.StatusCode.INVALID_ARGUMENT,
+            f"the {TIMEOUT_HEADER} header must be a positive number of seconds, not {raw!r}",
+        )
+    return seconds
+
+
+def _to_json(message: Any) -> str:
+    return json_format.MessageToJson(message, indent=None, ensure_ascii=False)
+
+
+def _error_body(failure: Failure) -> dict[str, Any]:
+    code = failure.code
+    return {
+        "error": {
+            "code": code.value[0],
+            "status": code.name,
+            "message": failure.message,
+        }
+    }
+
+
+def _error_response(
+    failure: Failure, method: str, model_id: str | None, started: float
+) -> Response:
+    logger.info(
+        "HTTP %s model=%s status=%s %.1f ms",
+        method,
+        model_id,
+        failure.code.name,
+        (time.perf_counter() - started) * 1000,
+    )
+    status = HTTP_STATUS.get(failure.code, 500)
+    return JSONResponse(_error_body(failure), status_code=status)
