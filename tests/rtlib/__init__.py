@@ -231,3 +231,41 @@ class Describer(_Stateless):
     def run(self, color: Color) -> Description:
         parts = [Part("wheel", 1.5), Part("frame", 7.25)]
         return Description(color, parts, [color.name.lower(), "bike"])
+
+
+@mw.dataobject
+class Shouted:
+    """The text in capitals, and how many calls shared the batch."""
+
+    text: str
+    batch_size: int
+
+
+@mw.task(output=Shouted)
+class Shout:
+    """Upper-case a text."""
+
+    text: str
+
+
+@mw.module(id="rtlib.shouter", name="Shouter", version="1.0.0", task=Shout)
+class Shouter(_Stateless):
+    """Batches calls; "bad" fails alone, "explode" fails the whole batch call."""
+
+    def run(self, text: str, suffix: str = "!") -> Shouted:
+        if text in ("bad", "explode"):
+            raise ValueError(f"cannot shout {text!r}")
+        return Shouted(text.upper() + suffix, 1)
+
+    def run_batch(
+        self, text: list[str], suffix: list[str]
+    ) -> list[Shouted | Exception]:
+        if "explode" in text:
+            raise RuntimeError("the whole batch failed")
+        time.sleep(0.01)  # gives concurrent calls time to gather
+        return [
+            ValueError(f"cannot shout {t!r}")
+            if t == "bad"
+            else Shouted(t.upper() + s, len(text))
+            for t, s in zip(text, suffix, strict=True)
+        ]

@@ -11,6 +11,7 @@ MODELS = {
     "summer": "rtlib.summer",
     "running": "rtlib.running",
     "describer": "rtlib.describer",
+    "shouter": "rtlib.shouter",
 }
 
 

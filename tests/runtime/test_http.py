@@ -265,7 +265,7 @@ def test_served_openapi_equals_generated(http, api):
     assert "/wiretest.v1/models/{model_id}/Echo" in served["paths"]
 
 
-def test_schemathesis_finds_no_server_errors(runtime):
+def test_schemathesis_finds_no_server_errors(runtime, tmp_path):
     """Requests generated from the OpenAPI document never get a 5xx."""
     command = [
         str(Path(sys.executable).parent / "schemathesis"),
@@ -283,5 +283,7 @@ def test_schemathesis_finds_no_server_errors(runtime):
         "--workers",
         "1",
     ]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    result = subprocess.run(
+        command, capture_output=True, text=True, timeout=600, cwd=tmp_path
+    )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]

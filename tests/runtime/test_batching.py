@@ -1,0 +1,106 @@
+"""Dynamic batching: concurrent calls share run_batch, each keeps its own answer."""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import grpc
+import pytest
+import rtlib
+
+from modelwire.runtime.executors import Batcher, BatchSettings, DirectExecutor
+from runtime.support import on
+
+
+def shout_all(api, stub, texts: list[str]) -> list[object]:
+    def one(text: str) -> object:
+        request = api.pb.ShoutRequest(text=text)
+        if text.startswith("quiet"):
+            request.suffix = "?"
+        try:
+            return stub.Shout(request, metadata=on("shouter"), timeout=10)
+        except grpc.RpcError as exc:
+            return exc
+
+    with ThreadPoolExecutor(max_workers=len(texts)) as pool:
+        return list(pool.map(one, texts))
+
+
+def test_concurrent_calls_share_batches(api, stub):
+    """Sixteen concurrent calls are served in batches, each with its own answer."""
+    texts = [f"call {i}" for i in range(16)]
+    replies = shout_all(api, stub, texts)
+    assert [r.text for r in replies] == [t.upper() + "!" for t in texts]
+    assert max(r.batch_size for r in replies) > 1
+
+
+def test_per_call_parameters_stay_with_their_call(api, stub):
+    """A parameter set by one caller does not leak into the others of the batch."""
+    replies = shout_all(api, stub, ["quiet a", "loud b", "quiet c", "loud d"])
+    assert [r.text for r in replies] == ["QUIET A?", "LOUD B!", "QUIET C?", "LOUD D!"]
+
+
+def test_one_bad_item_fails_alone(api, stub):
+    """An exception returned for one item fails only that caller."""
+    replies = shout_all(api, stub, ["ok 1", "bad", "ok 2"])
+    assert replies[0].text == "OK 1!" and replies[2].text == "OK 2!"
+    assert replies[1].code() is grpc.StatusCode.INVALID_ARGUMENT
+    assert "'bad'" in replies[1].details()
+
+
+def test_failed_batch_is_retried_call_by_call(api, stub):
+    """When run_batch raises, each call is retried alone and gets its own result."""
+    replies = shout_all(api, stub, ["ok 1", "explode", "ok 2", "ok 3"])
+    assert [r.text for r in replies if not isinstance(r, grpc.RpcError)] == [
+        "OK 1!",
+        "OK 2!",
+        "OK 3!",
+    ]
+    error = replies[1]
+    assert error.code() is grpc.StatusCode.INVALID_ARGUMENT
+    assert "explode" in error.details()
+
+
+def test_batcher_respects_max_size():
+    """No batch holds more calls than max_size."""
+    batcher = Batcher(rtlib.Shouter(), BatchSettings(max_size=3, max_wait=0.05), "t")
+    try:
+        with ThreadPoolExecutor(max_workers=10) as pool:
+            results = list(
+                pool.map(lambda i: batcher.call({"text": str(i)}), range(10))
+            )
+    finally:
+        batcher.close()
+    assert [r.text for r in results] == [f"{i}!" for i in range(10)]
+    assert max(r.batch_size for r in results) <= 3
+
+
+class _Tracked:
+    """Counts how many run() calls overlap."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.active = 0
+        self.peak = 0
+
+    def run(self, text: str) -> str:
+        with self.lock:
+            self.active += 1
+            self.peak = max(self.peak, self.active)
+        time.sleep(0.02)
+        with self.lock:
+            self.active -= 1
+        return text.upper()
+
+
+@pytest.mark.parametrize(("limit", "peak"), [(1, 1), (None, 4)])
+def test_direct_executor_limits_overlapping_runs(limit, peak):
+    """With batching off, run() is called at most `concurrency` times at once."""
+    module = _Tracked()
+    executor = DirectExecutor(module, limit)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(lambda t: executor.call({"text": t}), "abcd"))
+    assert results == ["A", "B", "C", "D"]
+    assert module.peak == peak
