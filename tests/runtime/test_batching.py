@@ -89,7 +89,7 @@ class _Tracked:
         with self.lock:
             self.active += 1
             self.peak = max(self.peak, self.active)
-        time.sleep(0.02)
+        time.sleep(0.05)
         with self.lock:
             self.active -= 1
         return text.upper()
