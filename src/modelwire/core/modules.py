@@ -97,7 +97,28 @@ def _module_spec(
         if getattr(cls, method) is getattr(ModuleBase, method):
             raise SchemaError(f"{where}: the class must implement {method}()")
     params = _run_params(cls, task_spec, where)
+    _check_run_batch(cls, where)
     return ModuleSpec(id_, name, version, task_spec, cls, params, source)
+
+
+def _check_run_batch(cls: type, where: str) -> None:
+    """run_batch gets run's parameters as lists, so it must use the same names."""
+    run_batch = getattr(cls, "run_batch", None)
+    if run_batch is None:
+        return
+    names = _parameter_names(cls.run)
+    batch_names = _parameter_names(run_batch)
+    if batch_names != names:
+        raise SchemaError(
+            f"{where}: run_batch() takes {sorted(batch_names)} but run() takes "
+            f"{sorted(names)}; run_batch receives each run() parameter as a list "
+            "under the same name"
+        )
+
+
+def _parameter_names(function: Any) -> set[str]:
+    parameters = inspect.signature(function).parameters
+    return {name for name in parameters if name != "self"}
 
 
 def _run_params(cls: type, task: TaskSpec, where: str) -> tuple[FieldSpec, ...]:
