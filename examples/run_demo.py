@@ -99,6 +99,8 @@ def serve_and_call(models: Path, stubs: Path, sentences: list[str]) -> int:
         models,
         "--port",
         "0",
+        "--http-port",
+        "0",
         "--app-dir",
         EXAMPLES,
     ]
