@@ -7,6 +7,7 @@ from modelwire.core.model_dir import ModelConfig, read_config, save_model
 from modelwire.core.modules import ModuleBase, module
 from modelwire.core.registry import REGISTRY
 from modelwire.core.tasks import task
+from modelwire.core.training import report_progress
 from modelwire.core.types import (
     Branch,
     ProtoScalar,
@@ -27,9 +28,15 @@ from modelwire.core.types import (
 __version__ = "0.1.0"
 
 
-def declare_library(py_package: str, proto_package: str | None = None) -> None:
-    """Give a Python package its proto package, e.g. ``("acme", "acme.nlp.v2")``."""
-    REGISTRY.declare_library(py_package, proto_package)
+def declare_library(
+    py_package: str, proto_package: str | None = None, lifecycle: bool | None = None
+) -> None:
+    """Give a Python package its proto package, e.g. ``("acme", "acme.nlp.v2")``.
+
+    ``lifecycle=True`` adds the training, model management and info services
+    even when no module defines ``train()``; ``False`` leaves them out.
+    """
+    REGISTRY.declare_library(py_package, proto_package, lifecycle)
 
 
 __all__ = [
@@ -53,6 +60,7 @@ __all__ = [
     "int64",
     "module",
     "read_config",
+    "report_progress",
     "save_model",
     "sfixed32",
     "sfixed64",

@@ -45,10 +45,27 @@ def generate(
         list[str] | None,
         typer.Option(help="Type.field whose number or type may change ('*' for all)."),
     ] = None,
+    clients: Annotated[
+        str,
+        typer.Option(
+            help="Client flavours to write under OUT/clients, comma-separated."
+        ),
+    ] = "",
+    client_name: Annotated[
+        str | None, typer.Option(help="Client package name (default: derived).")
+    ] = None,
+    client_version: Annotated[
+        str | None,
+        typer.Option(help="Client package version (default: the library's)."),
+    ] = None,
+    go_module: Annotated[
+        str | None, typer.Option(help="Module path of the go client.")
+    ] = None,
     verbose: bool = False,
 ) -> None:
     """Write versioned .proto files and buf.yaml for LIBRARY; update its field lock."""
     from modelwire.generator import generate as run_generate
+    from modelwire.generator.clients import ClientSettings, ToolchainMissing
 
     _setup_logging(verbose)
     try:
@@ -58,8 +75,10 @@ def generate(
             app_dir=app_dir,
             lock_path=lock,
             allow_breaking=frozenset(allow_breaking or ()),
+            clients=[c.strip() for c in clients.split(",") if c.strip()],
+            client_settings=ClientSettings(client_name, client_version, go_module),
         )
-    except (SchemaError, LibraryImportError) as exc:
+    except (SchemaError, LibraryImportError, ToolchainMissing, ValueError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
     for path in result.written:

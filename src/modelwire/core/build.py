@@ -11,7 +11,8 @@ from typing import Any
 from modelwire.core.convert import EnumCodec, enum_prefix
 from modelwire.core.dataobject import MessageCodec, MessageSpec
 from modelwire.core.errors import SchemaError
-from modelwire.core.fields import OMIT, FieldSpec
+from modelwire.core.fields import OMIT, FieldSpec, spec_from_annotation
+from modelwire.core.lifecycle import LifecycleInfo, TrainMethodInfo
 from modelwire.core.lock import FieldLock, Slot
 from modelwire.core.modules import ModuleSpec
 from modelwire.core.registry import LibraryInfo, Registry
@@ -26,6 +27,7 @@ from modelwire.core.schema import (
     Schema,
 )
 from modelwire.core.tasks import TaskSpec
+from modelwire.core.training import DEPLOY_FIELD, MODEL_NAME_FIELD, TrainingSpec
 from modelwire.core.types import ValueKind, ValueType, pascal_case
 
 TIMESTAMP = "google.protobuf.Timestamp"
@@ -56,6 +58,8 @@ class ServiceInfo:
     full_name: str
     methods: tuple[MethodInfo, ...]
     modules: tuple[ModuleSpec, ...]
+    #: the training, model management and info services, when served
+    lifecycle: LifecycleInfo | None = None
 
 
 @dataclass
@@ -118,13 +122,19 @@ class _Builder:
         self.types: dict[str, tuple[str, Any]] = {}  # full name -> (package, IR)
         self.sources: dict[str, set[str]] = {}  # package -> python modules
         self.file_of: dict[str, str] = {}  # full type name -> file path
+        self.lifecycle_types: set[str] = set()  # full names in *_management.proto
+        self.lifecycle_services: dict[str, tuple[ProtoService, ...]] = {}
+        self.lifecycle_library: dict[str, str] = {}  # proto package -> py package
 
     # ------------------------------------------------------------ top level
 
     def run(self) -> tuple[Schema, dict[str, ServiceInfo]]:
         state = self.registry.state
         specs = [spec for _, spec in state.dataobjects.values()]
-        self._collect_enums(specs, state.tasks.values(), state.modules.values())
+        trainings = [m.training for m in state.modules.values() if m.training]
+        self._collect_enums(
+            specs, state.tasks.values(), state.modules.values(), trainings
+        )
         # The class's module, not its dotted source, names the file's origin.
         for cls, spec in sorted(state.dataobjects.values(), key=_full_name):
             self._add_type(spec.package, cls.__module__, self._message(spec, spec.name))
@@ -309,7 +319,12 @@ class _Builder:
             )
             for _, task in sorted(tasks.items())
         ]
-        return ServiceInfo(library, full_name, tuple(methods), tuple(modules))
+        lifecycle = None
+        if _wants_lifecycle(library, modules):
+            lifecycle = self._lifecycle(library, modules, {m.name for m in methods})
+        return ServiceInfo(
+            library, full_name, tuple(methods), tuple(modules), lifecycle
+        )
 
     def _method(
         self,
@@ -360,26 +375,197 @@ class _Builder:
         )
         self._add_type(package, library.py_package, response)
 
+    # ------------------------------------------------------------- lifecycle
+
+    def _lifecycle(
+        self, library: LibraryInfo, modules: list[ModuleSpec], task_rpcs: set[str]
+    ) -> LifecycleInfo:
+        from modelwire.core import lifecycle
+
+        package = library.proto_package
+        self.lifecycle_library[package] = library.py_package
+        for fixed_enum in lifecycle.ENUMS:
+            self._add_lifecycle_type(package, self._fixed_enum(package, fixed_enum))
+        shared: dict[str, ProtoMessage] = {}
+        for fixed in lifecycle.SHARED:
+            fields = tuple(self._fixed_field(f, package) for f in fixed.fields)
+            message = self._fixed_message(package, fixed.name, fields, fixed.doc)
+            shared[fixed.name] = message
+            self._add_lifecycle_type(package, message)
+        for name, (_, _, request, response) in lifecycle.METHODS.items():
+            fields = tuple(self._fixed_field(f, package) for f in request)
+            doc = f"Inputs of {name}."
+            self._add_lifecycle_type(
+                package, self._fixed_message(package, f"{name}Request", fields, doc)
+            )
+            self._add_lifecycle_type(
+                package, self._lifecycle_response(package, name, response, shared)
+            )
+        trainers = [m for m in modules if m.training is not None]
+        train_methods = tuple(
+            self._train_method(library, m, shared["TrainingStatus"]) for m in trainers
+        )
+        rpc_names = [m.name for m in train_methods] + list(lifecycle.METHODS)
+        clashes = sorted(task_rpcs & set(rpc_names))
+        if clashes:
+            raise SchemaError(
+                f"library {library.py_package}: task(s) {', '.join(clashes)} share "
+                "their name with a lifecycle RPC; rename the task"
+            )
+        train_rpcs = [
+            ProtoMethod(m.name, m.request_type, m.response_type, doc=_train_doc(m))
+            for m in train_methods
+        ]
+        self.lifecycle_services[package] = lifecycle.services(package, train_rpcs)
+        return LifecycleInfo(package, train_methods)
+
+    def _add_lifecycle_type(self, package: str, ir: Any) -> None:
+        if ir.full_name in self.types:
+            raise SchemaError(
+                f"{ir.full_name} is both a type of the library and of the lifecycle "
+                "API (training, model management, info); rename the library's type"
+            )
+        self.lifecycle_types.add(ir.full_name)
+        self._add_type(package, self._lifecycle_source(package), ir)
+
+    def _lifecycle_source(self, package: str) -> str:
+        return self.lifecycle_library[package]
+
+    def _fixed_field(self, proto_field: ProtoField, package: str) -> ProtoField:
+        from modelwire.core.lifecycle import qualify
+
+        qualified = qualify(proto_field, package)
+        return dataclasses.replace(qualified, json_name=json_name(qualified.name))
+
+    def _fixed_message(
+        self, package: str, name: str, fields: tuple[ProtoField, ...], doc: str
+    ) -> ProtoMessage:
+        full_name = f"{package}.{name}"
+        lock = self.lock_for(self._lifecycle_source(package))
+        slots = [Slot(f.name, f.signature) for f in fields]
+        assigned = lock.assign(full_name, slots, allow_breaking=self.allow)
+        numbered = tuple(
+            dataclasses.replace(f, number=assigned.numbers[f.name]) for f in fields
+        )
+        return ProtoMessage(
+            name, full_name, numbered, _reserved(assigned.reserved), doc
+        )
+
+    def _fixed_enum(self, package: str, fixed: Any) -> ProtoEnum:
+        full_name = f"{package}.{fixed.name}"
+        names = [fixed.value_name(v) for v in fixed.values]
+        slots = [Slot(n, explicit=i) for i, n in enumerate(names, start=1)]
+        lock = self.lock_for(self._lifecycle_source(package))
+        assigned = lock.assign(full_name, slots, allow_breaking=self.allow)
+        zero = fixed.value_name("UNSPECIFIED")
+        values = [ProtoEnumValue(zero, 0)] + [
+            ProtoEnumValue(n, assigned.numbers[n]) for n in names
+        ]
+        return ProtoEnum(
+            fixed.name,
+            full_name,
+            tuple(values),
+            _reserved(assigned.reserved),
+            fixed.doc,
+        )
+
+    def _lifecycle_response(
+        self, package: str, rpc: str, response: Any, shared: dict[str, ProtoMessage]
+    ) -> ProtoMessage:
+        name = f"{rpc}Response"
+        if isinstance(response, str):
+            # Like a task response: the shared message's own fields and numbers,
+            # so its bytes are a valid response.
+            base = shared[response]
+            return ProtoMessage(
+                name, f"{package}.{name}", base.fields, base.reserved, base.doc
+            )
+        fields = tuple(self._fixed_field(f, package) for f in response)
+        return self._fixed_message(package, name, fields, f"Result of {rpc}.")
+
+    def _train_method(
+        self, library: LibraryInfo, module: ModuleSpec, status: ProtoMessage
+    ) -> TrainMethodInfo:
+        training = module.training
+        assert training is not None
+        package = library.proto_package
+        request = MessageSpec(
+            name=training.request_name,
+            package=package,
+            fields=tuple(
+                dataclasses.replace(
+                    f, default=OMIT, default_factory=dataclasses.MISSING
+                )
+                if f.has_default
+                else f
+                for f in _train_request_fields(module, training)
+            ),
+            source=library.py_package + ".__init__",
+            doc=f"Trains a {module.id} model ({module.name}).",
+        )
+        message = self._message(request, request.name, library.py_package)
+        self._add_lifecycle_type(package, message)
+        response = ProtoMessage(
+            training.response_name,
+            f"{package}.{training.response_name}",
+            status.fields,
+            status.reserved,
+            "The training just submitted (QUEUED).",
+        )
+        self._add_lifecycle_type(package, response)
+        return TrainMethodInfo(
+            name=training.rpc_name,
+            module=module,
+            request_type=request.full_name,
+            response_type=response.full_name,
+            request_codec=MessageCodec(request, _kwargs),
+        )
+
     # ----------------------------------------------------------------- files
 
     def _files(self, services: list[ServiceInfo]) -> list[ProtoFile]:
         service_by_package = {s.library.proto_package: s for s in services}
         rpc_types = {n for s in services for n in _service_type_names(s)}
+        lifecycle = self.lifecycle_types
         self.file_of = {
-            name: _file_path(package, "service" if name in rpc_types else "types")
+            name: _file_path(package, _file_kind(name, rpc_types, lifecycle))
             for name, (package, _) in self.types.items()
         }
         files: list[ProtoFile] = []
         for package in sorted({package for package, _ in self.types.values()}):
             members = [ir for p, ir in self.types.values() if p == package]
-            types = [ir for ir in members if ir.full_name not in rpc_types]
+            types = [
+                ir
+                for ir in members
+                if ir.full_name not in rpc_types and ir.full_name not in lifecycle
+            ]
             if types:
                 files.append(self._file(package, types, None))
             service = service_by_package.get(package)
             if service is not None:
                 own = [ir for ir in members if ir.full_name in rpc_types]
                 files.append(self._file(package, own, service))
+            if package in self.lifecycle_services:
+                own = [ir for ir in members if ir.full_name in lifecycle]
+                files.append(self._management_file(package, own))
         return _dependency_order(files)
+
+    def _management_file(self, package: str, types: list[Any]) -> ProtoFile:
+        from modelwire.core.lifecycle import FILE_KIND
+
+        path = _file_path(package, FILE_KIND)
+        messages = sorted((t for t in types if isinstance(t, ProtoMessage)), key=_name)
+        enums = sorted((t for t in types if isinstance(t, ProtoEnum)), key=_name)
+        services = self.lifecycle_services[package]
+        return ProtoFile(
+            path=path,
+            package=package,
+            source=self._lifecycle_source(package),
+            imports=tuple(sorted(self._imports(path, messages, services))),
+            enums=tuple(enums),
+            messages=tuple(messages),
+            services=services,
+        )
 
     def _file(
         self, package: str, types: list[Any], service: ServiceInfo | None
@@ -440,6 +626,57 @@ class _Builder:
 def _file_path(package: str, kind: str) -> str:
     stem = "_".join(package.split(".")[:-1])
     return f"{package.replace('.', '/')}/{stem}_{kind}.proto"
+
+
+def _file_kind(name: str, rpc_types: set[str], lifecycle: set[str]) -> str:
+    from modelwire.core.lifecycle import FILE_KIND
+
+    if name in lifecycle:
+        return FILE_KIND
+    return "service" if name in rpc_types else "types"
+
+
+def _wants_lifecycle(library: LibraryInfo, modules: list[ModuleSpec]) -> bool:
+    if library.lifecycle is not None:
+        return library.lifecycle
+    return any(m.training is not None for m in modules)
+
+
+def _train_request_fields(
+    module: ModuleSpec, training: TrainingSpec
+) -> list[FieldSpec]:
+    owner = training.request_name
+    data = training.data_type
+    return [
+        dataclasses.replace(
+            spec_from_annotation(owner, MODEL_NAME_FIELD, str),
+            doc="The model id to save (and serve) the trained model as.",
+        ),
+        dataclasses.replace(
+            spec_from_annotation(owner, training.data_param, list[data]),  # type: ignore[valid-type]
+            doc=f"The training examples, inline; or name a file in {training.data_file_field}.",
+        ),
+        dataclasses.replace(
+            spec_from_annotation(owner, training.data_file_field, str, default=""),
+            doc=(
+                "A JSON Lines (.jsonl) or CSV (.csv) file of examples, relative to "
+                "the server's data directory."
+            ),
+        ),
+        dataclasses.replace(
+            spec_from_annotation(owner, DEPLOY_FIELD, bool, default=True),
+            doc="Serve the model once trained. Default: true.",
+        ),
+        *training.params,
+    ]
+
+
+def _train_doc(method: TrainMethodInfo) -> str:
+    spec = method.module
+    return (
+        f"Trains a model of module {spec.id} in a worker process. Returns at once; "
+        "poll GetTrainingStatus with the training id."
+    )
 
 
 def service_name(package: str) -> str:

@@ -11,6 +11,7 @@ from typing import Any, Self, TypeVar
 from modelwire.core.errors import SchemaError
 from modelwire.core.fields import FieldSpec, spec_from_annotation
 from modelwire.core.tasks import TaskSpec
+from modelwire.core.training import TrainingSpec, training_spec
 from modelwire.core.types import stream_element
 
 M = TypeVar("M", bound="ModuleBase")
@@ -53,6 +54,8 @@ class ModuleSpec:
     #: ``run`` parameters that are not task inputs; each has a default
     params: tuple[FieldSpec, ...]
     source: str
+    #: the train RPC, when the class defines ``train()``
+    training: TrainingSpec | None = None
 
     @property
     def py_module(self) -> str:
@@ -98,7 +101,8 @@ def _module_spec(
             raise SchemaError(f"{where}: the class must implement {method}()")
     params = _run_params(cls, task_spec, where)
     _check_run_batch(cls, where)
-    return ModuleSpec(id_, name, version, task_spec, cls, params, source)
+    training = training_spec(cls, where)
+    return ModuleSpec(id_, name, version, task_spec, cls, params, source, training)
 
 
 def _check_run_batch(cls: type, where: str) -> None:

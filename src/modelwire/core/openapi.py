@@ -79,6 +79,15 @@ def openapi_document(
 def _service_paths(package: str, service: ProtoService) -> dict[str, Any]:
     paths: dict[str, Any] = {}
     for method in service.methods:
+        if not service.model_scoped:
+            # Lifecycle calls name their model in the body, if they need one.
+            operation = _operation(method, False)
+            operation["parameters"] = []
+            operation["operationId"] = method.name
+            paths[http_path(package, method.name, with_model=False)] = {
+                "post": operation
+            }
+            continue
         for with_model in (True, False):
             operation = _operation(method, with_model)
             paths[http_path(package, method.name, with_model=with_model)] = {

@@ -26,6 +26,9 @@ class LibraryInfo:
 
     py_package: str
     proto_package: str
+    #: serve the lifecycle API (training, model management, info); None: only
+    #: when a module of the library defines train()
+    lifecycle: bool | None = None
 
 
 @dataclass
@@ -45,15 +48,22 @@ class Registry:
     # ------------------------------------------------------------ libraries
 
     def declare_library(
-        self, py_package: str, proto_package: str | None = None
+        self,
+        py_package: str,
+        proto_package: str | None = None,
+        lifecycle: bool | None = None,
     ) -> None:
         """Declare the proto package (``name.vN``) of a Python package.
 
-        Without a declaration a package ``foo`` gets ``foo.v1``.
+        Without a declaration a package ``foo`` gets ``foo.v1``. ``lifecycle``
+        forces the lifecycle services on or off (default: on when a module
+        of the library defines ``train()``).
         """
         proto_package = proto_package or f"{py_package.rsplit('.', 1)[-1]}.v1"
         _check_package(proto_package, py_package)
-        self._state.libraries[py_package] = LibraryInfo(py_package, proto_package)
+        self._state.libraries[py_package] = LibraryInfo(
+            py_package, proto_package, lifecycle
+        )
         self._built = None
 
     def library_of(self, py_module: str) -> LibraryInfo:

@@ -91,6 +91,9 @@ class ProtoService:
     full_name: str
     methods: tuple[ProtoMethod, ...]
     doc: str = ""
+    #: each call picks a model (the ``mm-model-id`` header); false for the
+    #: lifecycle services, whose calls name what they act on in the request
+    model_scoped: bool = True
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,6 +19,13 @@ from modelwire.core.lock import FieldLock
 from modelwire.core.openapi import openapi_document, openapi_path
 from modelwire.core.registry import REGISTRY
 from modelwire.generator.buf_config import BUF_YAML
+from modelwire.generator.clients import ClientSettings
+from modelwire.generator.clients.packages import (
+    client_context,
+    prepare_flavours,
+    remove_stale_client_files,
+    render_clients,
+)
 from modelwire.generator.proto_text import render_file
 
 logger = logging.getLogger(__name__)
@@ -42,20 +50,30 @@ def generate(
     app_dir: Path | None = None,
     lock_path: Path | None = None,
     allow_breaking: frozenset[str] = frozenset(),
+    clients: Sequence[str] = (),
+    client_settings: ClientSettings | None = None,
 ) -> GenerationResult:
     """Write the .proto files and buf.yaml of ``library`` under ``out``.
+
+    ``clients`` names client flavours to write under ``out/clients/``; their
+    toolchains are checked before anything else happens.
 
     Everything is rendered in memory first, so a refused change (a locked
     field whose type changed, say) leaves both ``out`` and the lock untouched.
     """
+    flavours = prepare_flavours(clients)
     info = import_library(library, app_dir)
     lock_path = lock_path or _default_lock_path(library)
     lock = FieldLock.load(lock_path)
     built = REGISTRY.build(locks={info.py_package: lock}, allow_breaking=allow_breaking)
-    outputs = render_outputs(built, info.py_package)
+    outputs: dict[str, str | bytes] = {**render_outputs(built, info.py_package)}
+    if flavours:
+        context = client_context(built, info.py_package, outputs, client_settings)
+        outputs.update(render_clients(flavours, context))
 
     result = GenerationResult(Path(out), lock_path)
     result.removed = _remove_stale(Path(out), set(outputs), info.py_package)
+    result.removed += remove_stale_client_files(Path(out), flavours, set(outputs))
     for relative, text in outputs.items():
         result.written.append(_write_if_changed(Path(out) / relative, text))
     built.locks[info.py_package].save(lock_path)
@@ -86,10 +104,11 @@ def _default_lock_path(library: str) -> Path:
     return path
 
 
-def _write_if_changed(path: Path, text: str) -> Path:
-    if not path.exists() or path.read_text(encoding="utf-8") != text:
+def _write_if_changed(path: Path, content: str | bytes) -> Path:
+    data = content.encode("utf-8") if isinstance(content, str) else content
+    if not path.exists() or path.read_bytes() != data:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+        path.write_bytes(data)
     return path
 
 

@@ -28,7 +28,7 @@ from starlette.routing import Route
 from modelwire.core.library import library_version
 from modelwire.core.openapi import MODEL_ID_HEADER, http_path, openapi_document
 from modelwire.runtime.handlers import MethodRunner
-from modelwire.runtime.server import RuntimeExtension
+from modelwire.runtime.server import RuntimeExtension, UnaryMethod
 from modelwire.runtime.status import HTTP_STATUS, Failure, failure_for
 
 if TYPE_CHECKING:
@@ -47,12 +47,15 @@ class HttpGateway(RuntimeExtension):
         self.host, self.port = host, port
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
+        self._runtime: Runtime | None = None
         self.app: Starlette | None = None
 
     def install(self, runtime: Runtime) -> None:
-        self.app = build_app(runtime)
+        self._runtime = runtime
 
     def start(self) -> None:
+        # Built now, so that methods other extensions installed are served too.
+        self.app = build_app(self._runtime)
         config = uvicorn.Config(
             self.app,
             host=self.host,
@@ -94,6 +97,9 @@ def build_app(runtime: Runtime) -> Starlette:
             for with_model in (True, False):
                 path = http_path(package, method.name, with_model=with_model)
                 routes.append(Route(path, endpoint, methods=["POST"]))
+    for method in runtime.unary_methods:
+        path = http_path(method.package, method.name, with_model=False)
+        routes.append(Route(path, _unary_endpoint(method), methods=["POST"]))
     files = [
         f
         for s in runtime.services
@@ -150,6 +156,28 @@ def _endpoint(runner: MethodRunner) -> Any:
                 model_id,
                 started,
             )
+
+    return endpoint
+
+
+def _unary_endpoint(method: UnaryMethod) -> Any:
+    """A lifecycle call: JSON body in, JSON out, no model in the route."""
+
+    async def endpoint(request: Request) -> Response:
+        started = time.perf_counter()
+        try:
+            message = method.request_class()
+            try:
+                json_format.Parse(await request.body() or b"{}", message)
+            except json_format.ParseError as exc:
+                raise Failure(
+                    grpc.StatusCode.INVALID_ARGUMENT, _parse_message(exc, message)
+                ) from None
+            reply = await run_in_threadpool(method.call, message)
+            return Response(_to_json(reply), media_type=JSON_TYPE)
+        except Exception as exc:
+            failure = failure_for(exc, method.name, "")
+            return _error_response(failure, method.name, None, started)
 
     return endpoint
 

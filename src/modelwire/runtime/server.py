@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent import futures
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,6 +13,7 @@ from types import FrameType
 from typing import Any
 
 import grpc
+from google.protobuf.message import DecodeError
 
 from modelwire.core.build import Built, ServiceInfo
 from modelwire.core.library import import_library
@@ -20,6 +21,7 @@ from modelwire.core.registry import REGISTRY
 from modelwire.runtime.executors import BatchSettings
 from modelwire.runtime.handlers import MethodRunner, grpc_handler
 from modelwire.runtime.model_store import ModelStore
+from modelwire.runtime.status import Failure, failure_for
 
 logger = logging.getLogger(__name__)
 DEFAULT_PORT = 8085
@@ -33,6 +35,22 @@ class ServerSettings:
     #: seconds that in-flight calls get to finish on shutdown
     grace: float = 10.0
     batching: BatchSettings = field(default_factory=BatchSettings)
+
+
+@dataclass(frozen=True)
+class UnaryMethod:
+    """A unary RPC served beside the library's tasks, such as a lifecycle call.
+
+    ``call`` takes the parsed request message and returns the response
+    message, raising ``status.Failure`` for expected errors; gRPC and the
+    HTTP gateway both serve it through this one function.
+    """
+
+    package: str
+    service: str  # full name
+    name: str
+    request_class: Any
+    call: Callable[[Any], Any]
 
 
 class RuntimeExtension:
@@ -81,6 +99,7 @@ class Runtime:
             )
         )
         self.service_names = [s.full_name for s in self.services]
+        self.unary_methods: list[UnaryMethod] = []
         for service in self.services:
             self.add_service(service.full_name, _handlers(service, built, store))
         for extension in self.extensions:
@@ -95,6 +114,16 @@ class Runtime:
         self.server.add_registered_method_handlers(full_name, handlers)
         if full_name not in self.service_names:
             self.service_names.append(full_name)
+
+    def add_unary_methods(self, methods: Sequence[UnaryMethod]) -> None:
+        """Serves ``methods`` over gRPC, and over HTTP when the gateway runs."""
+        by_service: dict[str, dict[str, Any]] = {}
+        for method in methods:
+            handler = _unary_method_handler(method)
+            by_service.setdefault(method.service, {})[method.name] = handler
+        for service, handlers in by_service.items():
+            self.add_service(service, handlers)
+        self.unary_methods.extend(methods)
 
     @property
     def address(self) -> str:
@@ -136,6 +165,27 @@ def _handlers(service: ServiceInfo, built: Built, store: ModelStore) -> dict[str
         method.name: grpc_handler(MethodRunner(method, built, store))
         for method in service.methods
     }
+
+
+def _unary_method_handler(method: UnaryMethod) -> grpc.RpcMethodHandler:
+    def handle(data: bytes, context: grpc.ServicerContext) -> bytes:
+        try:
+            request = method.request_class()
+            try:
+                request.ParseFromString(data)
+            except DecodeError as exc:
+                raise Failure(
+                    grpc.StatusCode.INVALID_ARGUMENT,
+                    f"the request is not a valid {method.name}Request: {exc}",
+                ) from None
+            return method.call(request).SerializeToString()
+        # BaseException too, as for task calls: a fault fails one call only.
+        except BaseException as exc:
+            failure = failure_for(exc, method.name, "")
+            logger.info("%s status=%s", method.name, failure.code.name)
+            context.abort(failure.code, failure.message)
+
+    return grpc.unary_unary_rpc_method_handler(handle)
 
 
 def create_runtime(

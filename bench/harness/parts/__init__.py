@@ -1,0 +1,1 @@
+"""One module per benchmark; each ``run(ctx)`` returns the data its table needs."""
