@@ -93,7 +93,12 @@ def serve(
     library: Annotated[
         str, typer.Argument(help="Python package that declares the API.")
     ],
-    models: Annotated[Path, typer.Option(help="Folder of model folders to load.")],
+    models: Annotated[
+        Path | None,
+        typer.Option(
+            help="Folder of model folders to load (optional with --modelmesh)."
+        ),
+    ] = None,
     port: Annotated[int, typer.Option(help="gRPC port (0 picks a free one).")] = 8085,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     http: Annotated[bool, typer.Option(help="Also serve HTTP/JSON.")] = True,
@@ -108,17 +113,35 @@ def serve(
     batch_wait_ms: Annotated[
         float, typer.Option(help="Longest wait for a batch to fill, in ms.")
     ] = 5.0,
+    modelmesh: Annotated[
+        bool, typer.Option(help="Serve KServe ModelMesh's model-runtime API.")
+    ] = False,
+    modelmesh_capacity: Annotated[
+        int, typer.Option(help="Bytes of memory offered to ModelMesh for models.")
+    ] = 2 << 30,
     app_dir: AppDir = None,
     verbose: bool = False,
 ) -> None:
     """Serve LIBRARY's services over gRPC with the models found in --models."""
     from modelwire.runtime.executors import BatchSettings
     from modelwire.runtime.gateway import HttpGateway
-    from modelwire.runtime.server import ServerSettings, create_runtime, serve_forever
+    from modelwire.runtime.modelmesh import ModelMeshApi, ModelMeshSettings
+    from modelwire.runtime.server import (
+        RuntimeExtension,
+        ServerSettings,
+        create_runtime,
+        serve_forever,
+    )
 
     _setup_logging(verbose)
-    if not models.is_dir():
+    if models is None and not modelmesh:
+        typer.echo("error: --models is needed unless --modelmesh loads them", err=True)
+        raise typer.Exit(2)
+    if models is not None and not models.is_dir():
         typer.echo(f"error: --models {models} is not a folder", err=True)
+        raise typer.Exit(2)
+    if modelmesh_capacity < 1:
+        typer.echo("error: --modelmesh-capacity must be a number of bytes", err=True)
         raise typer.Exit(2)
     if batch_size < 1 or batch_wait_ms < 0:
         typer.echo(
@@ -128,7 +151,14 @@ def serve(
     batch = BatchSettings(batching, batch_size, batch_wait_ms / 1000)
     settings = ServerSettings(host=host, port=port, workers=workers, batching=batch)
     try:
-        extensions = [HttpGateway(host, http_port)] if http else []
+        extensions: list[RuntimeExtension] = []
+        if http:
+            extensions.append(HttpGateway(host, http_port))
+        if modelmesh:
+            mesh = ModelMeshSettings(
+                capacity_bytes=modelmesh_capacity, models_root=models
+            )
+            extensions.append(ModelMeshApi(mesh))
         runtime = create_runtime(library, models, settings, app_dir, extensions)
     except (SchemaError, LibraryImportError, ValueError, OSError) as exc:
         typer.echo(f"error: {exc}", err=True)

@@ -45,6 +45,18 @@ class EchoModule(_Stateless):
         return Echoed(text)
 
 
+@mw.module(id="rtlib.unloadable", name="Unloadable", version="1.0.0", task=Echo)
+class Unloadable(mw.ModuleBase):
+    """A model whose files are never usable: load() always fails."""
+
+    @classmethod
+    def load(cls, model_path: Path) -> Unloadable:
+        raise OSError(f"{model_path / 'weights.bin'} is truncated")
+
+    def run(self, text: str) -> Echoed:
+        return Echoed(text)
+
+
 #: Calls currently inside SlowEcho.run, and calls that finished.
 SLOW_CALLS = {"running": 0, "finished": 0}
 _slow_lock = threading.Lock()

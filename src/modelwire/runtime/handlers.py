@@ -22,6 +22,7 @@ from modelwire.runtime.status import Failure, failure_for
 
 logger = logging.getLogger(__name__)
 MODEL_ID_HEADER = "mm-model-id"
+MODEL_ID_BIN_HEADER = "mm-model-id-bin"
 
 
 class MethodRunner:
@@ -286,4 +287,7 @@ def model_id_of(context: grpc.ServicerContext) -> str | None:
     for key, value in context.invocation_metadata():
         if key == MODEL_ID_HEADER:
             return value if isinstance(value, str) else None
+        # ModelMesh sends ids that are not plain ASCII in the binary header.
+        if key == MODEL_ID_BIN_HEADER and isinstance(value, bytes):
+            return value.decode("utf-8", errors="replace")
     return None

@@ -164,17 +164,26 @@ class ModelStore:
 
     def _load(self, model_id: str, path: Path) -> LoadedModel:
         config = read_config(path)
-        spec = self._registry.module(config.module_id)
-        if self._module_ids is not None and spec.id not in self._module_ids:
-            raise ValueError(
-                f"module {spec.id!r} does not belong to the served library"
-            )
+        spec = self.check_module(config.module_id)
         started = time.perf_counter()
         instance = spec.cls.load(path)
         seconds = time.perf_counter() - started
         model = self._install(model_id, spec, instance, path, seconds)
         logger.info("loaded model %s (%s) in %.2f s", model_id, spec.id, seconds)
         return model
+
+    def check_module(self, module_id: str) -> ModuleSpec:
+        """The module named by a model's config, if this store may serve it.
+
+        Raises KeyError for an unknown module, ValueError for one of another
+        library.
+        """
+        spec = self._registry.module(module_id)
+        if self._module_ids is not None and spec.id not in self._module_ids:
+            raise ValueError(
+                f"module {spec.id!r} does not belong to the served library"
+            )
+        return spec
 
     def add(self, model_id: str, instance: Any) -> LoadedModel:
         """Serves an instance that is already in memory (tests, embedding)."""
