@@ -21,3 +21,10 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -e ".[example,test]"
+# KServe's resource shapes for the deploy/ manifest tests. The SDK pins
+# protobuf below 7, so its wheel is downloaded and read, never installed.
+kserve_version=0.21.0
+if ! ls .venv/share/kserve-sdk/kserve-"$kserve_version"-*.whl >/dev/null 2>&1; then
+  .venv/bin/python -m pip download --quiet --no-deps \
+    --dest .venv/share/kserve-sdk "kserve==$kserve_version"
+fi

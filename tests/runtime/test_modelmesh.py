@@ -7,6 +7,10 @@ and its inference calls use the stubs compiled from the library's .proto files.
 from __future__ import annotations
 
 import json
+import os
+import re
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -24,6 +28,8 @@ from modelwire.runtime.server import Runtime, ServerSettings, create_runtime
 from runtime.support import on, write_models
 
 CAPACITY = 3 << 30
+TESTS_DIR = Path(__file__).resolve().parents[1]
+MODELWIRE = Path(sys.executable).parent / "modelwire"
 
 
 @pytest.fixture(scope="module")
@@ -276,9 +282,65 @@ def test_predicted_size_comes_from_the_key_the_folder_or_the_default(
     assert predict("") == default
 
 
+def test_serve_command_drives_modelmesh_without_a_models_folder(mm, api, storage):
+    """`modelwire serve --modelmesh` needs no --models: ModelMesh brings them."""
+    command = [str(MODELWIRE), "serve", "rtlib", "--modelmesh", "--no-http"]
+    command += ["--port", "0", "--modelmesh-capacity", "123456789"]
+    command += ["--app-dir", str(TESTS_DIR)]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    with subprocess.Popen(
+        command, stderr=subprocess.PIPE, text=True, env=env, encoding="utf-8"
+    ) as process:
+        try:
+            address = _served_address(process)
+            with grpc.insecure_channel(address) as channel:
+                control = mm.grpc.ModelRuntimeStub(channel)
+                status = control.runtimeStatus(mm.pb.RuntimeStatusRequest(), timeout=10)
+                assert status.status == mm.pb.RuntimeStatusResponse.READY
+                assert status.capacityInBytes == 123456789
+                load(mm, control, "from-cli", storage / "echo")
+                tasks = api.grpc.WiretestServiceStub(channel)
+                request = api.pb.EchoRequest(text="cli")
+                reply = tasks.Echo(request, metadata=on("from-cli"), timeout=10)
+                assert reply.text == "cli"
+        finally:
+            process.kill()
+
+
+def _served_address(process: subprocess.Popen[str]) -> str:
+    assert process.stderr is not None
+    log = []
+    for line in process.stderr:
+        log.append(line)
+        found = re.search(r"serving \S+ on (127\.0\.0\.1:\d+)", line)
+        if found:
+            # Keep reading so that a full pipe never blocks the server.
+            threading.Thread(target=process.stderr.read, daemon=True).start()
+            return found.group(1)
+    raise AssertionError("server exited before serving:\n" + "".join(log))
+
+
 def _wait_for(condition, attempts: int = 200) -> None:
     for _ in range(attempts):
         if condition():
             return
         time.sleep(0.02)
     raise AssertionError("the slow call never reached the module")
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        ([], "--models is needed unless --modelmesh"),
+        (["--modelmesh", "--modelmesh-capacity", "0"], "--modelmesh-capacity"),
+    ],
+)
+def test_serve_refuses_incomplete_modelmesh_options(args, says):
+    """Without --models and --modelmesh there is nothing to serve; capacity must be > 0."""
+    from typer.testing import CliRunner
+
+    from modelwire.cli import app
+
+    result = CliRunner().invoke(app, ["serve", "rtlib", "--port", "0", *args])
+    assert result.exit_code == 2
+    assert says in result.output
