@@ -111,28 +111,16 @@ class ModelMeshApi(RuntimeExtension):
             for service in runtime.services
             for method in service.methods
         ]
-        rpcs: dict[str, tuple[Callable[[Any], Any], str, str]] = {
-            "loadModel": (self.load_model, "LoadModelRequest", "LoadModelResponse"),
-            "unloadModel": (
-                self.unload_model,
-                "UnloadModelRequest",
-                "UnloadModelResponse",
-            ),
-            "predictModelSize": (
-                self.predict_model_size,
-                "PredictModelSizeRequest",
-                "PredictModelSizeResponse",
-            ),
-            "modelSize": (self.model_size, "ModelSizeRequest", "ModelSizeResponse"),
-            "runtimeStatus": (
-                self.runtime_status,
-                "RuntimeStatusRequest",
-                "RuntimeStatusResponse",
-            ),
+        rpcs: dict[str, tuple[Callable[[Any], Any], str]] = {
+            "loadModel": (self.load_model, "LoadModelRequest"),
+            "unloadModel": (self.unload_model, "UnloadModelRequest"),
+            "predictModelSize": (self.predict_model_size, "PredictModelSizeRequest"),
+            "modelSize": (self.model_size, "ModelSizeRequest"),
+            "runtimeStatus": (self.runtime_status, "RuntimeStatusRequest"),
         }
         handlers = {
             name: _handler(name, call, self.messages[request])
-            for name, (call, request, _response) in rpcs.items()
+            for name, (call, request) in rpcs.items()
         }
         runtime.add_service(SERVICE, handlers)
 
@@ -152,7 +140,8 @@ class ModelMeshApi(RuntimeExtension):
         with self._lock(model_id):
             try:
                 model = self.store.load(model_id, folder)
-            except Exception as exc:
+            # BaseException too, as for task calls: a module fault fails one call.
+            except BaseException as exc:
                 logger.exception("loadModel %s from %s failed", model_id, folder)
                 raise Failure(
                     grpc.StatusCode.INTERNAL,
@@ -295,7 +284,7 @@ def _handler(
         except Failure as failure:
             logger.info("%s status=%s: %s", name, failure.code.name, failure.message)
             context.abort(failure.code, failure.message)
-        except Exception:
+        except BaseException:
             logger.exception("%s failed", name)
             context.abort(
                 grpc.StatusCode.INTERNAL,
