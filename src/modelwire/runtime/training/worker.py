@@ -81,7 +81,7 @@ def _exit_with_parent() -> None:
 def _train(order: TrainingOrder, pipe: Connection) -> Any:
     from modelwire.core.library import import_library
     from modelwire.core.registry import REGISTRY
-    from modelwire.core.training import progress_sink
+    from modelwire.runtime.training.local import train_model
 
     import_library(order.library, Path(order.app_dir) if order.app_dir else None)
     spec = REGISTRY.module(order.module_id)
@@ -92,14 +92,7 @@ def _train(order: TrainingOrder, pipe: Connection) -> Any:
     def send_progress(fraction: float, note: str) -> None:
         pipe.send(("progress", fraction, note))
 
-    with progress_sink(send_progress):
-        instance = spec.cls.train(examples, **order.params)
-    if not isinstance(instance, spec.cls):
-        raise TypeError(
-            f"{spec.cls.__name__}.train() returned {type(instance).__name__}, not a "
-            f"{spec.cls.__name__}; train() must return the trained model"
-        )
-    return instance
+    return train_model(spec, examples, order.params, send_progress)
 
 
 def _examples(order: TrainingOrder, data_type: type) -> list[Any]:
