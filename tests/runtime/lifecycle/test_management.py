@@ -12,6 +12,7 @@ import yaml
 
 import modelwire
 from modelwire import save_model
+from modelwire.runtime.server import ServerSettings, create_runtime
 from runtime.lifecycle.support import code_of, tree, wait_for
 
 
@@ -268,3 +269,31 @@ def test_config_written_by_hand_deploys(start_server, tmp_path):
     (folder / "config.yml").write_text(yaml.safe_dump({"module_id": "trainlib.dozer"}))
     info = deploy(server, "hand", path=str(folder))
     assert (info.module_name, info.module_version) == ("Dozer", "0.1.0")
+
+
+@pytest.mark.parametrize("with_models", [True, False], ids=["models", "no-models"])
+def test_every_management_rpc_is_served(train_api, tmp_path, with_models):
+    """Each RPC of the emitted *_management.proto answers; none is UNIMPLEMENTED.
+
+    Without a models directory, training and deploying are FAILED_PRECONDITION.
+    """
+    models = tmp_path / "models" if with_models else None
+    if models is not None:
+        models.mkdir()
+    runtime = create_runtime("trainlib", models, ServerSettings(port=0))
+    file = train_api.mgmt.DESCRIPTOR
+    with runtime, grpc.insecure_channel(runtime.address) as channel:
+        for service in file.services_by_name.values():
+            for method in service.methods:
+                path = f"/{service.full_name}/{method.name}"
+                request = getattr(train_api.mgmt, method.input_type.name)()
+                for name in ("model_id", "model_name"):
+                    if name in method.input_type.fields_by_name:
+                        setattr(request, name, "m")
+                call = channel.unary_unary(path)
+                try:
+                    call(request.SerializeToString(), timeout=30)
+                except grpc.RpcError as exc:
+                    assert exc.code() != grpc.StatusCode.UNIMPLEMENTED, path
+                    if not with_models and method.name.startswith(("Train", "Deploy")):
+                        assert exc.code() == grpc.StatusCode.FAILED_PRECONDITION

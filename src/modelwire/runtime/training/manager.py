@@ -45,6 +45,8 @@ PROGRESS_WRITE_INTERVAL = 0.25
 #: Folder under the models directory for models trained with deploy=false.
 TRAINED_DIR = ".trained"
 _WORK_PREFIX = ".training-"
+#: Why a worker is being stopped: a cancel, or the server stopping.
+_CANCELED = "canceled"
 _STOPPED = "stopped"
 
 
@@ -65,7 +67,7 @@ class _Job:
     record: JobRecord
     order: TrainingOrder
     process: BaseProcess | None = None
-    #: why the worker is being stopped: "canceled" or _STOPPED (server shutdown)
+    #: why the worker is being stopped: _CANCELED or _STOPPED
     stop_reason: str = ""
     #: the worker finished and its model is being moved into place
     settling: bool = False
@@ -167,18 +169,12 @@ class TrainingManager:
                 self._settle(job, JobState.CANCELED)
                 return job.record
             if not job.settling:
-                job.stop_reason = job.stop_reason or "canceled"
+                job.stop_reason = job.stop_reason or _CANCELED
         if job.stop_reason:
             _stop_process(job.process)
         # The watcher reaps the worker and writes the final state.
         job.finished.wait(timeout=30)
         return self.status(training_id)
-
-    def worker_pid(self, training_id: str) -> int | None:
-        """The process id of a running training's worker, if any."""
-        job = self._active.get(training_id)
-        process = job.process if job else None
-        return process.pid if process else None
 
     def close(self) -> None:
         """Stops every worker; their trainings become ERRORED with the reason."""
