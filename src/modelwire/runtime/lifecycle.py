@@ -9,6 +9,7 @@ interval is set.
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -87,7 +88,12 @@ class LifecycleExtension(RuntimeExtension):
         if self.models_dir is None:
             return None
         db = self.settings.trainings_db or self.models_dir / STATE_DIR / TRAININGS_DB
-        jobs = JobStore.open(db)
+        try:
+            jobs = JobStore.open(db)
+        except (OSError, sqlite3.Error) as exc:
+            # A read-only models directory still serves its models.
+            logger.warning("training is off: cannot open %s (%s)", db, exc)
+            return None
         return TrainingManager(
             jobs,
             runtime.store,

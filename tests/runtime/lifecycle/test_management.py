@@ -297,3 +297,19 @@ def test_every_management_rpc_is_served(train_api, tmp_path, with_models):
                     assert exc.code() != grpc.StatusCode.UNIMPLEMENTED, path
                     if not with_models and method.name.startswith(("Train", "Deploy")):
                         assert exc.code() == grpc.StatusCode.FAILED_PRECONDITION
+
+
+def test_read_only_models_directory_still_serves(start_server, tmp_path, caplog):
+    """Without a writable place for training records, models serve and training is off."""
+    models = tmp_path / "models"
+    memo_folder(models / "kept")
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the records folder should be")
+    server = start_server(models=models, trainings_db=blocker / "jobs.sqlite3")
+    assert server.guess("kept", "sunny day").known
+    request = server.api.mgmt.TrainMemoRequest(
+        model_name="new", examples=server.examples(("a", "SAD"))
+    )
+    code = code_of(server.training.TrainMemo, request, timeout=30)
+    assert code == grpc.StatusCode.FAILED_PRECONDITION
+    assert "training is off" in caplog.text

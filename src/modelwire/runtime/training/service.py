@@ -30,7 +30,7 @@ def training_methods(
 ) -> list[UnaryMethod]:
     """One method per train RPC, then GetTrainingStatus, CancelTraining, ListTrainings.
 
-    Without a manager (no models directory to train into) every call answers
+    Without a manager (no writable models directory) every call answers
     FAILED_PRECONDITION, so the RPCs are still served, never dropped.
     """
     classes = built.message_classes
@@ -39,8 +39,8 @@ def training_methods(
         if trainings is None:
             raise Failure(
                 grpc.StatusCode.FAILED_PRECONDITION,
-                "this server runs without a models directory, so it cannot train; "
-                "start it with --models",
+                "this server cannot train: it needs a writable models directory "
+                "(--models) for the trained models and the training records",
             )
         return trainings
 
