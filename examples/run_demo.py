@@ -1,11 +1,13 @@
-"""The text-sentiment demo: generate the API, serve a real model, call it over gRPC.
+"""The text-sentiment demo: generate the API, train a model over gRPC, call it.
 
 Steps, each as a user would run it:
-1. train the sentiment head on the bundled encoder (once; cached in build/demo),
-2. ``modelwire generate text_sentiment`` writes the .proto files,
-3. ``grpc_tools.protoc`` compiles them into Python stubs,
-4. ``modelwire serve text_sentiment`` starts the runtime on a free port,
-5. ``sentiment_client/classify.py`` (stubs only, no modelwire) sends sentences.
+1. ``modelwire generate text_sentiment`` writes the .proto files,
+2. ``grpc_tools.protoc`` compiles them into Python stubs,
+3. ``modelwire serve text_sentiment`` starts the runtime on free ports with an
+   empty models directory,
+4. ``sentiment_client/train.py`` (stubs only, no modelwire) sends the shipped
+   training sentences in the train RPC and polls until the model is COMPLETED,
+5. ``sentiment_client/classify.py`` (stubs only) classifies sentences with it.
 """
 
 from __future__ import annotations
@@ -13,9 +15,12 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
+import threading
+from collections.abc import Iterable
 from pathlib import Path
 
 EXAMPLES = Path(__file__).resolve().parent
@@ -41,10 +46,6 @@ def main() -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-    models = work / "models"
-    if not (models / "sentiment" / "config.yml").exists():
-        step("training the sentiment head on the bundled sentence encoder")
-        train_default_model(models / "sentiment")
     step("generating the API")
     run(
         [
@@ -59,15 +60,12 @@ def main() -> int:
     )
     step("compiling the .proto files with grpc_tools.protoc")
     compile_stubs(work / "api", work / "stubs")
-    step("starting the runtime")
+    step("starting the runtime with an empty models directory")
+    models = work / "models"
+    # Each run trains afresh, through the API.
+    shutil.rmtree(models, ignore_errors=True)
+    models.mkdir(parents=True)
     return serve_and_call(models, work / "stubs", args.sentences or SENTENCES)
-
-
-def train_default_model(target: Path) -> None:
-    sys.path.insert(0, str(EXAMPLES))
-    from text_sentiment.training import build_default_model
-
-    build_default_model(target)
 
 
 def compile_stubs(proto_root: Path, out: Path) -> None:
@@ -109,7 +107,13 @@ def serve_and_call(models: Path, stubs: Path, sentences: list[str]) -> int:
     )
     try:
         address = wait_for_address(server)
-        step(f"runtime listening on {address}; calling it from a separate client")
+        step(f"runtime listening on {address}; training over gRPC from a client")
+        trainer = [sys.executable, EXAMPLES / "sentiment_client" / "train.py"]
+        trainer += ["--stubs", stubs, "--address", address, "--model", "sentiment"]
+        trainer += ["--examples", EXAMPLES / "text_sentiment" / "train_data.jsonl"]
+        if subprocess.run([str(c) for c in trainer], check=False).returncode != 0:
+            return 1
+        step("classifying with the trained model from a separate client")
         client = [
             sys.executable,
             EXAMPLES / "sentiment_client" / "classify.py",
@@ -132,10 +136,20 @@ def wait_for_address(server: subprocess.Popen[str]) -> str:
     for line in server.stderr:
         found = re.search(r"serving \S+ on (\S+:\d+)", line)
         if found:
+            # Keep reading, so that a full pipe never blocks the server.
+            threading.Thread(
+                target=_echo_errors, args=(server.stderr,), daemon=True
+            ).start()
             return found.group(1)
         if " ERROR " in line:
             sys.stderr.write(line)
     raise SystemExit("the runtime exited before it started serving")
+
+
+def _echo_errors(lines: Iterable[str]) -> None:
+    for line in lines:
+        if " ERROR " in line:
+            sys.stderr.write(line)
 
 
 def run(command: list[object]) -> None:

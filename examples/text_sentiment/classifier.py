@@ -34,7 +34,7 @@ from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 from transformers.utils import logging as transformers_logging
 
-from modelwire import ModuleBase, module, read_config
+from modelwire import ModuleBase, module, read_config, report_progress
 from text_sentiment.data_model import (
     ClassifySentiment,
     LabelledText,
@@ -55,6 +55,8 @@ LABELS: tuple[Sentiment, Sentiment] = (Sentiment.NEGATIVE, Sentiment.POSITIVE)
 MAX_TOKENS = 256
 #: Training embeds its examples in chunks of this size to bound memory.
 TRAIN_CHUNK = 64
+#: Share of the training progress bar that embedding the examples takes.
+EMBEDDING_SHARE = 0.8
 #: Folds of the cross-validation that fits the head's temperature.
 CALIBRATION_FOLDS = 5
 #: Below this many examples the out-of-fold estimate is too noisy to calibrate.
@@ -436,10 +438,14 @@ def _embed(
 ) -> torch.Tensor:
     # Chunks of similar length pad less, which makes embedding about 25 % faster.
     order = sorted(range(len(texts)), key=lambda index: len(texts[index]))
-    chunks = [
-        encoder.encode([texts[i] for i in order[start : start + TRAIN_CHUNK]], pooling)
-        for start in range(0, len(order), TRAIN_CHUNK)
-    ]
+    chunks = []
+    for start in range(0, len(order), TRAIN_CHUNK):
+        chunk = [texts[i] for i in order[start : start + TRAIN_CHUNK]]
+        chunks.append(encoder.encode(chunk, pooling))
+        done = min(start + TRAIN_CHUNK, len(order))
+        report_progress(
+            EMBEDDING_SHARE * done / len(order), f"embedded {done}/{len(order)} texts"
+        )
     sorted_features = torch.cat(chunks)
     # A tensor made outside inference mode can take part in autograd; the
     # encoder's inference tensors cannot.
@@ -643,7 +649,9 @@ class SentimentClassifier(ModuleBase):
         sentence_encoder = SentenceEncoder.from_reference(encoder)
         features = _embed(sentence_encoder, [e.text for e in examples], DEFAULT_POOLING)
         targets = torch.tensor([LABELS.index(e.label) for e in examples])
+        report_progress(EMBEDDING_SHARE, "fitting the head")
         head = fit_head(features, targets, epochs, learning_rate, weight_decay)
+        report_progress(1.0, "trained")
         logger.info(
             "trained a sentiment head on %d examples in %.1f s",
             len(examples),

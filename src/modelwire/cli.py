@@ -1,4 +1,4 @@
-"""The ``modelwire`` command line: ``generate`` and ``serve``."""
+"""The ``modelwire`` command line: ``generate``, ``serve`` and ``train``."""
 
 from __future__ import annotations
 
@@ -119,12 +119,23 @@ def serve(
     modelmesh_capacity: Annotated[
         int, typer.Option(help="Bytes of memory offered to ModelMesh for models.")
     ] = 2 << 30,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(help="Folder of training data files train RPCs may name."),
+    ] = None,
+    lazy: Annotated[
+        bool, typer.Option(help="Load each model on its first call.")
+    ] = False,
+    sync_interval: Annotated[
+        float, typer.Option(help="Seconds between scans of --models (0: never).")
+    ] = 0.0,
     app_dir: AppDir = None,
     verbose: bool = False,
 ) -> None:
     """Serve LIBRARY's services over gRPC with the models found in --models."""
     from modelwire.runtime.executors import BatchSettings
     from modelwire.runtime.gateway import HttpGateway
+    from modelwire.runtime.lifecycle import LifecycleSettings
     from modelwire.runtime.modelmesh import ModelMeshApi, ModelMeshSettings
     from modelwire.runtime.server import (
         RuntimeExtension,
@@ -150,6 +161,12 @@ def serve(
         raise typer.Exit(2)
     batch = BatchSettings(batching, batch_size, batch_wait_ms / 1000)
     settings = ServerSettings(host=host, port=port, workers=workers, batching=batch)
+    if data_dir is not None and not data_dir.is_dir():
+        typer.echo(f"error: --data-dir {data_dir} is not a folder", err=True)
+        raise typer.Exit(2)
+    lifecycle = LifecycleSettings(
+        data_dir=data_dir, lazy=lazy, sync_interval=max(sync_interval, 0.0)
+    )
     try:
         extensions: list[RuntimeExtension] = []
         if http:
@@ -159,11 +176,64 @@ def serve(
                 capacity_bytes=modelmesh_capacity, models_root=models
             )
             extensions.append(ModelMeshApi(mesh))
-        runtime = create_runtime(library, models, settings, app_dir, extensions)
+        runtime = create_runtime(
+            library, models, settings, app_dir, extensions, lifecycle
+        )
     except (SchemaError, LibraryImportError, ValueError, OSError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
     serve_forever(runtime)
+
+
+@app.command()
+def train(
+    library: Annotated[
+        str, typer.Argument(help="Python package that declares the API.")
+    ],
+    module: Annotated[
+        str, typer.Argument(help="Module id or class name of a module with train().")
+    ],
+    data: Annotated[Path, typer.Option(help="Training examples, .jsonl or .csv.")],
+    out: Annotated[Path, typer.Option(help="Model folder to write (replaced).")],
+    param: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="A train() parameter as NAME=VALUE (JSON value); repeatable."
+        ),
+    ] = None,
+    app_dir: AppDir = None,
+    verbose: bool = False,
+) -> None:
+    """Train a model of MODULE on --data and save it to --out, with a progress bar."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from modelwire.core.library import import_library
+    from modelwire.core.registry import REGISTRY
+    from modelwire.runtime.training import local
+
+    _setup_logging(verbose)
+    try:
+        import_library(library, app_dir)
+        built = REGISTRY.build()
+        method = local.find_train_method(built, library, module)
+        params = local.parse_params(method, built, param or [])
+    except (SchemaError, LibraryImportError, ValueError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
+    with Progress(*columns, transient=False) as bar:
+        job = bar.add_task(f"training {method.module.id}", total=1.0)
+
+        def show(fraction: float, note: str) -> None:
+            bar.update(job, completed=fraction, description=note or "training")
+
+        try:
+            saved = local.train_to_folder(method, data, out, params, show)
+        except Exception as exc:
+            typer.echo(f"error: training failed: {type(exc).__name__}: {exc}", err=True)
+            raise typer.Exit(1) from None
+        bar.update(job, completed=1.0, description="trained")
+    typer.echo(f"saved the model to {saved}")
 
 
 def main() -> None:

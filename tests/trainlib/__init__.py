@@ -2,7 +2,8 @@
 
 ``Memo`` learns a label per text and reports progress; ``Spinner`` trains
 until it is stopped, leaving its process id and a tick per step in files so
-that a test can see it stop. Its proto package is ``trainwire.v1``, so the
+that a test can see it stop; ``Dozer`` (no training) holds a call until the
+test releases it. Its proto package is ``trainwire.v1``, so the
 compiled stubs never shadow this package.
 """
 
@@ -11,6 +12,8 @@ from __future__ import annotations
 import enum
 import json
 import os
+import signal
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -108,7 +111,10 @@ class Spinner(mw.ModuleBase):
         work_dir: str = "",
         steps: int = 1000,
         step_ms: int = 20,
+        ignore_sigterm: bool = False,
     ) -> Spinner:
+        if ignore_sigterm:
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
         work = Path(work_dir)
         (work / "pid").write_text(str(os.getpid()), "utf-8")
         with (work / "ticks").open("a", encoding="utf-8") as ticks:
@@ -128,3 +134,22 @@ class Spinner(mw.ModuleBase):
 
     def run(self, text: str) -> Guess:
         return Guess(Mood.HAPPY, False, "spinner")
+
+
+#: Set by ``Dozer.run`` once a call is inside; the call then waits for RELEASE.
+ENTERED = threading.Event()
+RELEASE = threading.Event()
+
+
+@mw.module(id="trainlib.dozer", name="Dozer", version="0.1.0", task=GuessMood)
+class Dozer(mw.ModuleBase):
+    """Holds each call until ``RELEASE`` is set, so a test can act meanwhile."""
+
+    @classmethod
+    def load(cls, model_path: Path) -> Dozer:
+        return cls()
+
+    def run(self, text: str) -> Guess:
+        ENTERED.set()
+        RELEASE.wait(timeout=60)
+        return Guess(Mood.HAPPY, True, "dozed")

@@ -288,7 +288,7 @@ class ModelStore:
             with self._load_lock(model_id):
                 self.load(model_id, folder)
         except _NOT_READY as exc:
-            logger.info("model %s not loaded yet: %s", model_id, exc)
+            logger.warning("model %s not loaded yet: %s", model_id, exc)
             return False
         except Exception:
             logger.exception("model %s not loaded: its module failed", model_id)

@@ -10,7 +10,7 @@ from concurrent import futures
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import grpc
 from google.protobuf.message import DecodeError
@@ -22,6 +22,9 @@ from modelwire.runtime.executors import BatchSettings
 from modelwire.runtime.handlers import MethodRunner, grpc_handler
 from modelwire.runtime.model_store import ModelStore
 from modelwire.runtime.status import Failure, failure_for
+
+if TYPE_CHECKING:
+    from modelwire.runtime.lifecycle import LifecycleSettings
 
 logger = logging.getLogger(__name__)
 DEFAULT_PORT = 8085
@@ -194,9 +197,17 @@ def create_runtime(
     settings: ServerSettings | None = None,
     app_dir: Path | None = None,
     extensions: Sequence[RuntimeExtension] = (),
+    lifecycle: LifecycleSettings | None = None,
 ) -> Runtime:
-    """Imports ``library``, builds its services and loads the models in ``models_dir``."""
+    """Imports ``library``, builds its services and loads the models in ``models_dir``.
+
+    The lifecycle services (training, model management, info) are served
+    whenever the library's schema has them.
+    """
+    from modelwire.runtime.lifecycle import LifecycleSettings, lifecycle_extensions
+
     settings = settings or ServerSettings()
+    lifecycle = lifecycle or LifecycleSettings()
     info = import_library(library, app_dir)
     built = REGISTRY.build()
     modules = {
@@ -204,8 +215,12 @@ def create_runtime(
     }
     store = ModelStore(REGISTRY, modules, settings.batching)
     if models_dir is not None:
-        store.load_directory(Path(models_dir))
-    return Runtime(info.py_package, built, store, settings, extensions)
+        store.watch(Path(models_dir), lazy=lifecycle.lazy)
+    own = [s.lifecycle for s in built.services_of(info.py_package) if s.lifecycle]
+    served = lifecycle_extensions(
+        own[0] if own else None, models_dir, lifecycle, app_dir
+    )
+    return Runtime(info.py_package, built, store, settings, [*served, *extensions])
 
 
 def serve_forever(runtime: Runtime) -> None:

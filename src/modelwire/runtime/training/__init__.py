@@ -1,0 +1,1 @@
+"""Trainings in worker processes, their records, and the train RPCs."""
