@@ -177,18 +177,31 @@ def health(
     service: Annotated[
         str, typer.Option(help="Service to check ('' for the whole server).")
     ] = "",
+    tls_ca: Annotated[
+        Path | None,
+        typer.Option(help="PEM CA that signed the server's certificate; uses TLS."),
+    ] = None,
+    tls_cert: Annotated[
+        Path | None, typer.Option(help="PEM client certificate, for mTLS.")
+    ] = None,
+    tls_key: Annotated[
+        Path | None, typer.Option(help="PEM key of the client certificate.")
+    ] = None,
     timeout: Annotated[float, typer.Option(help="Seconds to wait.")] = 5.0,
 ) -> None:
     """Exit 0 when the server reports SERVING (for container health checks)."""
     from modelwire.runtime.config import ConfigError, load_config
-    from modelwire.runtime.ops.probe import check_health
+    from modelwire.runtime.ops.probe import ClientTls, check_health
 
     try:
         loaded = load_config(config, os.environ)
     except ConfigError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
-    status = check_health(loaded.config, address, service, timeout)
+    tls = None
+    if tls_ca or tls_cert or loaded.config.tls.cert_file is not None:
+        tls = ClientTls(tls_ca, tls_cert, tls_key)
+    status = check_health(loaded.config, address, service, timeout, tls)
     typer.echo(status)
     raise typer.Exit(0 if status == "SERVING" else 1)
 

@@ -4,7 +4,10 @@ certificates; a client without a valid certificate is refused under mTLS."""
 from __future__ import annotations
 
 import ssl
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import grpc
 import httpx
@@ -16,6 +19,8 @@ from modelwire.runtime.ops.tls import TlsError
 from modelwire.runtime.server import Runtime
 from runtime.ops.certs import Certs, Pair, make_certs
 from runtime.ops.support import call, gateway_of, models, ops_config, probe, running
+
+MODELWIRE = Path(sys.executable).parent / "modelwire"
 
 
 @pytest.fixture(scope="module")
@@ -117,6 +122,28 @@ def test_health_probe_under_mtls(mtls_runtime, certs):
     assert served.returncode == 0, served.stderr
     refused = probe(mtls_runtime.address, "-tls", f"-tls-ca-cert={certs.ca}")
     assert refused.returncode != 0
+
+
+def test_modelwire_health_command_under_mtls(mtls_runtime, certs):
+    command = [
+        str(MODELWIRE),
+        "health",
+        "--address",
+        mtls_runtime.address,
+        "--tls-ca",
+        str(certs.ca),
+    ]
+    client = ["--tls-cert", str(certs.client.cert), "--tls-key", str(certs.client.key)]
+    ok = subprocess.run(
+        command + client, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert ok.stdout.strip() == "SERVING"
+    refused = subprocess.run(
+        command, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert refused.returncode == 1
+    assert refused.stdout.startswith("UNAVAILABLE")
 
 
 def test_a_key_that_does_not_match_is_refused_at_start(tmp_path, certs):

@@ -1,8 +1,11 @@
 """A health check client for container health checks: ``modelwire health``
-asks the server's own ``grpc.health.v1`` service, reading the address and
-TLS files from the same configuration as ``modelwire serve``."""
+asks the server's own ``grpc.health.v1`` service, taking the address from the
+same configuration as ``modelwire serve`` unless given."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -10,8 +13,28 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from modelwire.runtime.config import Config
 
 
+@dataclass(frozen=True)
+class ClientTls:
+    #: trust root for the server's certificate; None: the system's roots
+    ca_file: Path | None = None
+    #: client certificate and key, for a server that requires mTLS
+    cert_file: Path | None = None
+    key_file: Path | None = None
+
+    def credentials(self) -> grpc.ChannelCredentials:
+        if (self.cert_file is None) != (self.key_file is None):
+            raise ValueError("--tls-cert and --tls-key go together")
+        return grpc.ssl_channel_credentials(
+            _read(self.ca_file), _read(self.key_file), _read(self.cert_file)
+        )
+
+
 def check_health(
-    config: Config, address: str | None, service: str = "", timeout: float = 5.0
+    config: Config,
+    address: str | None,
+    service: str = "",
+    timeout: float = 5.0,
+    tls: ClientTls | None = None,
 ) -> str:
     """The status name the server reports for ``service``, or why none came back."""
     if address is None:
@@ -19,7 +42,11 @@ def check_health(
         if host in ("0.0.0.0", "::", ""):
             host = "127.0.0.1"
         address = f"{host}:{config.server.port}"
-    with _channel(config, address) as channel:
+    if tls is None:
+        channel = grpc.insecure_channel(address)
+    else:
+        channel = grpc.secure_channel(address, tls.credentials())
+    with channel:
         stub = health_pb2_grpc.HealthStub(channel)
         request = health_pb2.HealthCheckRequest(service=service)
         try:
@@ -29,14 +56,5 @@ def check_health(
     return health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status)
 
 
-def _channel(config: Config, address: str) -> grpc.Channel:
-    tls = config.tls
-    if tls.cert_file is None:
-        return grpc.insecure_channel(address)
-    # The server's own certificate serves as the trust root, and under mTLS
-    # as the client certificate too: it is the one file surely at hand.
-    cert = tls.cert_file.read_bytes()
-    key = tls.key_file.read_bytes() if tls.key_file else None
-    client = (key, cert) if tls.client_ca_file is not None else (None, None)
-    credentials = grpc.ssl_channel_credentials(cert, *client)
-    return grpc.secure_channel(address, credentials)
+def _read(path: Path | None) -> bytes | None:
+    return path.read_bytes() if path is not None else None
