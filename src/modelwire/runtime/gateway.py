@@ -81,6 +81,8 @@ class HttpGateway(RuntimeExtension):
             host=self.host,
             port=self.port,
             log_level="warning",
+            # No handlers of its own: its records reach ours (JSON lines too).
+            log_config=None,
             lifespan="off",
             **tls,
         )
