@@ -311,6 +311,7 @@ async def _events(
     call: Call | None,
 ) -> AsyncIterator[str]:
     code, message = grpc.StatusCode.OK, ""
+    started = time.perf_counter()
     try:
         if first is not _END:
             yield _event(first, limits.max_bytes)
@@ -319,6 +320,8 @@ async def _events(
     except Exception as exc:
         failure = failure_for(exc, method, model_id or "")
         code, message = failure.code, failure.message
+        seconds = time.perf_counter() - (call.started if call else started)
+        failed_call(logger, "HTTP", method, model_id, code.name, seconds)
         yield f"event: error\ndata: {json.dumps(_error_body(failure), ensure_ascii=False)}\n\n"
     finally:
         close = getattr(stream, "close", None)

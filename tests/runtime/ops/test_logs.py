@@ -18,7 +18,10 @@ import grpc
 import httpx
 import pytest
 
+from modelwire.runtime.gateway import HttpGateway
+from modelwire.runtime.server import ServerSettings, create_runtime
 from runtime.ops.support import REPO, call, gateway_of, models, ops_config, running
+from runtime.support import write_models
 
 MODELWIRE = Path(sys.executable).parent / "modelwire"
 FIELDS = ("protocol", "method", "model_id", "status", "duration_ms")
@@ -148,3 +151,19 @@ def test_every_module_logs_through_its_own_logger():
             if (name == "getLogger" and not own and node.args) or root_call:
                 offenders.append(f"{path.relative_to(REPO)}:{node.lineno}")
     assert offenders == []
+
+
+def test_a_stream_failing_part_way_over_http_logs_once(tmp_path, caplog):
+    caplog.set_level(logging.INFO)
+    folder = write_models(tmp_path / "models", {"counter": "rtlib.counter"})
+    gateway = HttpGateway(port=0)
+    with create_runtime("rtlib", folder, ServerSettings(port=0), extensions=[gateway]):
+        caplog.clear()
+        url = f"{gateway.url}/wiretest.v1/models/counter/Count"
+        answer = httpx.post(url, json={"n": 5, "failAt": 2}, timeout=30)
+        assert answer.status_code == 200
+        assert "event: error" in answer.text
+    seen = [
+        (r.protocol, r.method, r.model_id, r.status) for r in _failure_records(caplog)
+    ]
+    assert seen == [("HTTP", "Count", "counter", "INVALID_ARGUMENT")]
