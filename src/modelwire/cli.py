@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import inspect
 import logging
+import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from modelwire.core.errors import SchemaError
 from modelwire.core.library import LibraryImportError
+from modelwire.runtime.config import settings_table
 
 app = typer.Typer(
     help="Typed Python model wrappers served as versioned gRPC contracts.",
@@ -88,101 +91,78 @@ def generate(
     typer.echo(f"field lock: {result.lock_path}")
 
 
-@app.command()
-def serve(
-    library: Annotated[
-        str, typer.Argument(help="Python package that declares the API.")
-    ],
-    models: Annotated[
-        Path | None,
-        typer.Option(
-            help="Folder of model folders to load (optional with --modelmesh)."
-        ),
-    ] = None,
-    port: Annotated[int, typer.Option(help="gRPC port (0 picks a free one).")] = 8085,
-    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    http: Annotated[bool, typer.Option(help="Also serve HTTP/JSON.")] = True,
-    http_port: Annotated[
-        int, typer.Option(help="HTTP/JSON port (0 picks a free one).")
-    ] = 8080,
-    workers: Annotated[int, typer.Option(help="Threads serving calls.")] = 8,
-    batching: Annotated[
-        bool, typer.Option(help="Gather concurrent calls of modules with run_batch.")
-    ] = True,
-    batch_size: Annotated[int, typer.Option(help="Most calls in one batch.")] = 32,
-    batch_wait_ms: Annotated[
-        float, typer.Option(help="Longest wait for a batch to fill, in ms.")
-    ] = 5.0,
-    modelmesh: Annotated[
-        bool, typer.Option(help="Serve KServe ModelMesh's model-runtime API.")
-    ] = False,
-    modelmesh_capacity: Annotated[
-        int, typer.Option(help="Bytes of memory offered to ModelMesh for models.")
-    ] = 2 << 30,
-    data_dir: Annotated[
-        Path | None,
-        typer.Option(help="Folder of training data files train RPCs may name."),
-    ] = None,
-    lazy: Annotated[
-        bool, typer.Option(help="Load each model on its first call.")
-    ] = False,
-    sync_interval: Annotated[
-        float, typer.Option(help="Seconds between scans of --models (0: never).")
-    ] = 0.0,
-    app_dir: AppDir = None,
-    verbose: bool = False,
-) -> None:
-    """Serve LIBRARY's services over gRPC with the models found in --models."""
-    from modelwire.runtime.executors import BatchSettings
-    from modelwire.runtime.gateway import HttpGateway
-    from modelwire.runtime.lifecycle import LifecycleSettings
-    from modelwire.runtime.modelmesh import ModelMeshApi, ModelMeshSettings
-    from modelwire.runtime.server import (
-        RuntimeExtension,
-        ServerSettings,
-        create_runtime,
-        serve_forever,
-    )
+def serve(**params: Any) -> None:
+    """Serve LIBRARY over gRPC (and HTTP/JSON) with the models in --models.
 
-    _setup_logging(verbose)
-    if models is None and not modelmesh:
-        typer.echo("error: --models is needed unless --modelmesh loads them", err=True)
-        raise typer.Exit(2)
-    if models is not None and not models.is_dir():
-        typer.echo(f"error: --models {models} is not a folder", err=True)
-        raise typer.Exit(2)
-    if modelmesh_capacity < 1:
-        typer.echo("error: --modelmesh-capacity must be a number of bytes", err=True)
-        raise typer.Exit(2)
-    if batch_size < 1 or batch_wait_ms < 0:
-        typer.echo(
-            "error: --batch-size must be >= 1 and --batch-wait-ms >= 0", err=True
-        )
-        raise typer.Exit(2)
-    batch = BatchSettings(batching, batch_size, batch_wait_ms / 1000)
-    settings = ServerSettings(host=host, port=port, workers=workers, batching=batch)
-    if data_dir is not None and not data_dir.is_dir():
-        typer.echo(f"error: --data-dir {data_dir} is not a folder", err=True)
-        raise typer.Exit(2)
-    lifecycle = LifecycleSettings(
-        data_dir=data_dir, lazy=lazy, sync_interval=max(sync_interval, 0.0)
-    )
+    Every setting comes from --config FILE (or $MODELWIRE_CONFIG), then
+    MODELWIRE_<SECTION>_<KEY> variables, then these flags; see
+    docs/configuration.md.
+    """
+    from modelwire.runtime.config import ConfigError, load_config, render
+    from modelwire.runtime.launch import build_runtime
+    from modelwire.runtime.ops.logs import configure_logging
+    from modelwire.runtime.server import serve_forever
+
+    flags = {row.name: params.get(row.param) for row in settings_table()}
+    if params.get("verbose") and flags["logging.level"] is None:
+        flags["logging.level"] = "DEBUG"
     try:
-        extensions: list[RuntimeExtension] = []
-        if http:
-            extensions.append(HttpGateway(host, http_port))
-        if modelmesh:
-            mesh = ModelMeshSettings(
-                capacity_bytes=modelmesh_capacity, models_root=models
-            )
-            extensions.append(ModelMeshApi(mesh))
-        runtime = create_runtime(
-            library, models, settings, app_dir, extensions, lifecycle
-        )
+        loaded = load_config(params.get("config"), os.environ, flags)
+    except ConfigError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    if params.get("print_config"):
+        typer.echo(render(loaded).rstrip("\n"))
+        return
+    configure_logging(loaded.config.logging.level, loaded.config.logging.format)
+    try:
+        runtime = build_runtime(loaded.config)
     except (SchemaError, LibraryImportError, ValueError, OSError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
     serve_forever(runtime)
+
+
+def _serve_parameters() -> list[inspect.Parameter]:
+    """One flag per setting (settings_table), plus --config and --print-config."""
+    keyword = inspect.Parameter.KEYWORD_ONLY
+    parameters = []
+    for row in settings_table():
+        help_text = f"{row.meta.help} [{row.env}; default: {row.default}]"
+        kind = row.type | None
+        if row.flag == "":
+            info: Any = typer.Argument(help=help_text, show_default=False)
+        elif row.type is bool:
+            negative = "--no-" + row.flag.removeprefix("--")
+            info = typer.Option(
+                f"{row.flag}/{negative}", help=help_text, show_default=False
+            )
+        else:
+            info = typer.Option(row.flag, help=help_text, show_default=False)
+        annotation = Annotated[kind, info]  # type: ignore[valid-type]
+        parameters.append(
+            inspect.Parameter(row.param, keyword, default=None, annotation=annotation)
+        )
+    extra = {
+        "config": (Path | None, typer.Option(help="YAML configuration file.")),
+        "print_config": (
+            bool,
+            typer.Option(help="Print the merged configuration and exit."),
+        ),
+        "verbose": (bool, typer.Option(help="Same as --log-level DEBUG.")),
+    }
+    for name, (kind, info) in extra.items():
+        default = False if kind is bool else None
+        annotation = Annotated[kind, info]  # type: ignore[valid-type]
+        parameters.append(
+            inspect.Parameter(name, keyword, default=default, annotation=annotation)
+        )
+    return parameters
+
+
+serve.__signature__ = inspect.Signature(_serve_parameters())  # type: ignore[attr-defined]
+serve.__annotations__ = {}
+app.command()(serve)
 
 
 @app.command()
@@ -234,6 +214,47 @@ def train(
             raise typer.Exit(1) from None
         bar.update(job, completed=1.0, description="trained")
     typer.echo(f"saved the model to {saved}")
+
+
+@app.command()
+def health(
+    config: Annotated[
+        Path | None, typer.Option(help="The server's YAML configuration file.")
+    ] = None,
+    address: Annotated[
+        str | None,
+        typer.Option(help="host:port to check (default: from the configuration)."),
+    ] = None,
+    service: Annotated[
+        str, typer.Option(help="Service to check ('' for the whole server).")
+    ] = "",
+    tls_ca: Annotated[
+        Path | None,
+        typer.Option(help="PEM CA that signed the server's certificate; uses TLS."),
+    ] = None,
+    tls_cert: Annotated[
+        Path | None, typer.Option(help="PEM client certificate, for mTLS.")
+    ] = None,
+    tls_key: Annotated[
+        Path | None, typer.Option(help="PEM key of the client certificate.")
+    ] = None,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait.")] = 5.0,
+) -> None:
+    """Exit 0 when the server reports SERVING (for container health checks)."""
+    from modelwire.runtime.config import ConfigError, load_config
+    from modelwire.runtime.ops.probe import ClientTls, check_health
+
+    try:
+        loaded = load_config(config, os.environ)
+    except ConfigError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    tls = None
+    if tls_ca or tls_cert or loaded.config.tls.cert_file is not None:
+        tls = ClientTls(tls_ca, tls_cert, tls_key)
+    status = check_health(loaded.config, address, service, timeout, tls)
+    typer.echo(status)
+    raise typer.Exit(0 if status == "SERVING" else 1)
 
 
 def main() -> None:

@@ -13,6 +13,7 @@ import logging
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -28,10 +29,14 @@ from starlette.routing import Route
 from modelwire.core.library import library_version
 from modelwire.core.openapi import MODEL_ID_HEADER, http_path, openapi_document
 from modelwire.runtime.handlers import MethodRunner
+from modelwire.runtime.ops.limits import request_too_large, response_too_large
+from modelwire.runtime.ops.logs import failed_call
 from modelwire.runtime.server import RuntimeExtension, UnaryMethod
 from modelwire.runtime.status import HTTP_STATUS, Failure, failure_for
 
 if TYPE_CHECKING:
+    from modelwire.runtime.ops.calls import Call, CallObserver, MethodObserver
+    from modelwire.runtime.ops.tls import TlsSettings
     from modelwire.runtime.server import Runtime
 
 logger = logging.getLogger(__name__)
@@ -41,10 +46,22 @@ JSON_TYPE = "application/json"
 
 
 class HttpGateway(RuntimeExtension):
-    """Serves the runtime's methods over HTTP on their own port."""
+    """Serves the runtime's methods over HTTP on their own port.
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 8080) -> None:
+    The message size limit and TLS are the gRPC port's (``ServerSettings``);
+    ``observer`` adds the concurrency limit, default deadline, metrics and
+    tracing that gRPC calls get.
+    """
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 8080,
+        observer: CallObserver | None = None,
+    ) -> None:
         self.host, self.port = host, port
+        self.observer = observer
+        self._tls: TlsSettings | None = None
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self._runtime: Runtime | None = None
@@ -52,16 +69,22 @@ class HttpGateway(RuntimeExtension):
 
     def install(self, runtime: Runtime) -> None:
         self._runtime = runtime
+        self._tls = runtime.settings.tls
 
     def start(self) -> None:
         # Built now, so that methods other extensions installed are served too.
-        self.app = build_app(self._runtime)
+        assert self._runtime is not None
+        self.app = build_app(self._runtime, self.observer)
+        tls = self._tls.uvicorn_options() if self._tls is not None else {}
         config = uvicorn.Config(
             self.app,
             host=self.host,
             port=self.port,
             log_level="warning",
+            # No handlers of its own: its records reach ours (JSON lines too).
+            log_config=None,
             lifespan="off",
+            **tls,
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(
@@ -85,21 +108,28 @@ class HttpGateway(RuntimeExtension):
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        scheme = "https" if self._tls is not None else "http"
+        return f"{scheme}://{self.host}:{self.port}"
 
 
-def build_app(runtime: Runtime) -> Starlette:
+def build_app(runtime: Runtime, observer: CallObserver | None = None) -> Starlette:
+    limit = runtime.settings.max_message_bytes
     routes: list[Route] = []
     for service in runtime.services:
         package = service.library.proto_package
         for method in service.methods:
-            endpoint = _endpoint(MethodRunner(method, runtime.built, runtime.store))
+            runner = MethodRunner(method, runtime.built, runtime.store)
+            observe = None
+            if observer is not None:
+                observe = observer.method("http", service.full_name, method.name)
+            endpoint = _endpoint(runner, _Limits(limit, observe))
             for with_model in (True, False):
                 path = http_path(package, method.name, with_model=with_model)
                 routes.append(Route(path, endpoint, methods=["POST"]))
     for method in runtime.unary_methods:
         path = http_path(method.package, method.name, with_model=False)
-        routes.append(Route(path, _unary_endpoint(method), methods=["POST"]))
+        endpoint = _unary_endpoint(method, limit)
+        routes.append(Route(path, endpoint, methods=["POST"]))
     files = [
         f
         for s in runtime.services
@@ -130,45 +160,86 @@ def _unique(files: list[Any]) -> list[Any]:
     return list(seen.values())
 
 
-def _endpoint(runner: MethodRunner) -> Any:
+@dataclass(frozen=True)
+class _Limits:
+    max_bytes: int
+    observe: MethodObserver | None
+
+    @property
+    def default_timeout(self) -> float | None:
+        if self.observe is None:
+            return None
+        return self.observe.owner.limits.default_deadline or None
+
+
+def _endpoint(runner: MethodRunner, limits: _Limits) -> Any:
     task = runner.task
+    observe = limits.observe
 
     async def endpoint(request: Request) -> Response:
         model_id = request.path_params.get("model_id") or request.headers.get(
             MODEL_ID_HEADER
         )
         started = time.perf_counter()
+        call = None
         try:
-            timeout = _timeout(request)
-            body = await request.body()
+            if observe is not None:
+                call = observe.begin(model_id, request.headers.items())
+            timeout = _timeout(request) or limits.default_timeout
+            body = await _read_body(request, limits.max_bytes)
             with anyio.fail_after(timeout):
                 if task.output_stream:
-                    return await _stream_response(runner, body, model_id)
-                return await _unary_response(runner, body, model_id)
+                    response = await _stream_response(
+                        runner, body, model_id, limits, call
+                    )
+                else:
+                    response = await _unary_response(
+                        runner, body, model_id, limits.max_bytes
+                    )
         except BaseException as exc:
             if isinstance(exc, TimeoutError):
                 exc = Failure(grpc.StatusCode.DEADLINE_EXCEEDED, "the deadline passed")
             elif not isinstance(exc, Exception):
                 raise
-            return _error_response(
-                failure_for(exc, runner.name, model_id or ""),
-                runner.name,
-                model_id,
-                started,
-            )
+            failure = failure_for(exc, runner.name, model_id or "")
+            if observe is not None:
+                if call is None:
+                    observe.refused(model_id, failure)
+                else:
+                    observe.end(call, failure.code, failure.message)
+            return _error_response(failure, runner.name, model_id, started)
+        if observe is not None and call is not None and not task.output_stream:
+            observe.end(call, grpc.StatusCode.OK)
+        return response
 
     return endpoint
 
 
-def _unary_endpoint(method: UnaryMethod) -> Any:
+async def _read_body(request: Request, limit: int) -> bytes:
+    """The body, refused as soon as it is known to be over ``limit`` bytes."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise request_too_large(int(declared), limit)
+    chunks = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise request_too_large(size, limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _unary_endpoint(method: UnaryMethod, max_bytes: int) -> Any:
     """A lifecycle call: JSON body in, JSON out, no model in the route."""
 
     async def endpoint(request: Request) -> Response:
         started = time.perf_counter()
         try:
             message = method.request_class()
+            body = await _read_body(request, max_bytes)
             try:
-                json_format.Parse(await request.body() or b"{}", message)
+                json_format.Parse(body or b"{}", message)
             except json_format.ParseError as exc:
                 raise Failure(
                     grpc.StatusCode.INVALID_ARGUMENT, _parse_message(exc, message)
@@ -183,7 +254,7 @@ def _unary_endpoint(method: UnaryMethod) -> Any:
 
 
 async def _unary_response(
-    runner: MethodRunner, body: bytes, model_id: str | None
+    runner: MethodRunner, body: bytes, model_id: str | None, max_bytes: int
 ) -> Response:
     if runner.task.client_streaming:
         requests = _parse_many(runner, body)
@@ -191,11 +262,18 @@ async def _unary_response(
     else:
         request = _parse_one(runner, body)
         message = await _in_thread(runner.unary, request, model_id)
-    return Response(_to_json(message), media_type=JSON_TYPE)
+    text = _to_json(message).encode()
+    if len(text) > max_bytes:
+        raise response_too_large(len(text), max_bytes)
+    return Response(text, media_type=JSON_TYPE)
 
 
 async def _stream_response(
-    runner: MethodRunner, body: bytes, model_id: str | None
+    runner: MethodRunner,
+    body: bytes,
+    model_id: str | None,
+    limits: _Limits,
+    call: Call | None,
 ) -> Response:
     if runner.task.client_streaming:
         requests = _parse_many(runner, body)
@@ -207,7 +285,7 @@ async def _stream_response(
     # The first item is taken before answering, so a failure before anything
     # was produced still gets its own HTTP status instead of a 200 stream.
     first = await _in_thread(_next, stream)
-    events = _events(first, stream, runner.name, model_id)
+    events = _events(first, stream, runner.name, model_id, limits, call)
     return StreamingResponse(events, media_type="text/event-stream")
 
 
@@ -225,20 +303,40 @@ def _next(stream: Iterator[Any]) -> Any:
 
 
 async def _events(
-    first: Any, stream: Iterator[Any], method: str, model_id: str | None
+    first: Any,
+    stream: Iterator[Any],
+    method: str,
+    model_id: str | None,
+    limits: _Limits,
+    call: Call | None,
 ) -> AsyncIterator[str]:
+    code, message = grpc.StatusCode.OK, ""
+    started = time.perf_counter()
     try:
         if first is not _END:
-            yield f"data: {_to_json(first)}\n\n"
-            async for message in iterate_in_threadpool(stream):
-                yield f"data: {_to_json(message)}\n\n"
+            yield _event(first, limits.max_bytes)
+            async for item in iterate_in_threadpool(stream):
+                yield _event(item, limits.max_bytes)
     except Exception as exc:
         failure = failure_for(exc, method, model_id or "")
+        code, message = failure.code, failure.message
+        seconds = time.perf_counter() - (call.started if call else started)
+        failed_call(logger, "HTTP", method, model_id, code.name, seconds)
         yield f"event: error\ndata: {json.dumps(_error_body(failure), ensure_ascii=False)}\n\n"
     finally:
         close = getattr(stream, "close", None)
         if close is not None:
             await run_in_threadpool(close)
+        if limits.observe is not None and call is not None:
+            limits.observe.end(call, code, message)
+
+
+def _event(message: Any, max_bytes: int) -> str:
+    text = _to_json(message)
+    size = len(text.encode())
+    if size > max_bytes:
+        raise response_too_large(size, max_bytes)
+    return f"data: {text}\n\n"
 
 
 def _parse_one(runner: MethodRunner, body: bytes) -> Any:
@@ -336,12 +434,7 @@ def _error_body(failure: Failure) -> dict[str, Any]:
 def _error_response(
     failure: Failure, method: str, model_id: str | None, started: float
 ) -> Response:
-    logger.info(
-        "HTTP %s model=%s status=%s %.1f ms",
-        method,
-        model_id,
-        failure.code.name,
-        (time.perf_counter() - started) * 1000,
-    )
-    status = HTTP_STATUS.get(failure.code, 500)
+    seconds = time.perf_counter() - started
+    failed_call(logger, "HTTP", method, model_id, failure.code.name, seconds)
+    status = failure.http_status or HTTP_STATUS.get(failure.code, 500)
     return JSONResponse(_error_body(failure), status_code=status)

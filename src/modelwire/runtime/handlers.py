@@ -18,6 +18,7 @@ from google.protobuf.message import DecodeError
 
 from modelwire.core.build import Built, MethodInfo
 from modelwire.runtime.model_store import LoadedModel, ModelStore
+from modelwire.runtime.ops.logs import failed_call
 from modelwire.runtime.status import Failure, failure_for
 
 logger = logging.getLogger(__name__)
@@ -273,13 +274,8 @@ def _abort(
     started: float,
 ) -> None:
     failure = failure_for(exc, method, model_id or "")
-    logger.info(
-        "%s model=%s status=%s %.1f ms",
-        method,
-        model_id,
-        failure.code.name,
-        (time.perf_counter() - started) * 1000,
-    )
+    seconds = time.perf_counter() - started
+    failed_call(logger, "gRPC", method, model_id, failure.code.name, seconds)
     context.abort(failure.code, failure.message)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,6 +67,8 @@ class LifecycleExtension(RuntimeExtension):
         from modelwire.runtime.training.service import training_methods
 
         self.trainings = self._training_manager(runtime)
+        if self.trainings is not None:
+            _report_training_jobs(runtime, self.trainings)
         trained = self.trainings.trained_path if self.trainings else None
         self.models = ModelManager(runtime.store, self.models_dir, trained)
         runtime.add_unary_methods(
@@ -101,6 +104,17 @@ class LifecycleExtension(RuntimeExtension):
             runtime.library,
             self.app_dir,
             self.settings.max_trainings,
+        )
+
+
+def _report_training_jobs(runtime: Runtime, trainings: TrainingManager) -> None:
+    """Training jobs by state in the metrics, when the runtime exports metrics."""
+    from modelwire.runtime.ops.metrics import metrics_of
+
+    metrics = metrics_of(runtime)
+    if metrics is not None:
+        metrics.watch_training_jobs(
+            lambda: Counter(record.state.name for record in trainings.list())
         )
 
 

@@ -117,20 +117,6 @@ class ModelStore:
 
     # ------------------------------------------------------------- loading
 
-    def load_directory(self, models_dir: Path) -> list[str]:
-        """Loads every complete model folder; a bad one is logged and skipped."""
-        loaded = []
-        for folder in _model_folders(Path(models_dir)):
-            try:
-                self.load(folder.name, folder)
-            except _NOT_READY as exc:
-                logger.error("model %s not loaded: %s", folder.name, exc)
-            except Exception:
-                logger.exception("model %s not loaded: its module failed", folder.name)
-            else:
-                loaded.append(folder.name)
-        return loaded
-
     def load(self, model_id: str, path: Path) -> LoadedModel:
         check_model_id(model_id)
         path = Path(path)
@@ -241,9 +227,13 @@ class ModelStore:
 
     def watch(self, models_dir: Path, lazy: bool = False) -> None:
         """Serves the folders of ``models_dir``: now, or on first call when ``lazy``."""
+        self.attach(models_dir, lazy)
+        self.sync()
+
+    def attach(self, models_dir: Path, lazy: bool = False) -> None:
+        """Makes ``models_dir`` this store's folder; ``sync()`` then serves it."""
         self.models_dir = Path(models_dir)
         self.lazy = lazy
-        self.sync()
 
     def sync(self) -> tuple[list[str], list[str]]:
         """Brings the store in line with the models directory.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent import futures
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from modelwire.core.registry import REGISTRY
 from modelwire.runtime.executors import BatchSettings
 from modelwire.runtime.handlers import MethodRunner, grpc_handler
 from modelwire.runtime.model_store import ModelStore
+from modelwire.runtime.ops.tls import TlsSettings
 from modelwire.runtime.status import Failure, failure_for
 
 if TYPE_CHECKING:
@@ -28,6 +30,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 DEFAULT_PORT = 8085
+#: gRPC's own default receive limit
+DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,19 @@ class ServerSettings:
     #: seconds that in-flight calls get to finish on shutdown
     grace: float = 10.0
     batching: BatchSettings = field(default_factory=BatchSettings)
+    #: seconds between reporting NOT_SERVING and refusing new calls on shutdown,
+    #: so that load balancers stop sending before the port closes
+    drain_delay: float = 0.0
+    #: largest message received or sent, in bytes (gRPC and HTTP)
+    max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES
+    #: serve TLS (and mTLS when it names a client CA) instead of plaintext
+    tls: TlsSettings | None = None
+
+    def grpc_options(self) -> list[tuple[str, int]]:
+        return [
+            ("grpc.max_receive_message_length", self.max_message_bytes),
+            ("grpc.max_send_message_length", self.max_message_bytes),
+        ]
 
 
 @dataclass(frozen=True)
@@ -60,14 +77,32 @@ class RuntimeExtension:
     """Something served beside the library's services (a management service...).
 
     ``install`` runs before the port opens and may call ``runtime.add_service``;
-    ``start`` and ``stop`` follow the server's own.
+    ``start`` and ``stop`` follow the server's own; ``ready`` runs once the
+    models found at start are loaded, ``draining`` when shutdown begins.
     """
 
     def install(self, runtime: Runtime) -> None:
         """Registers services or state on ``runtime``."""
 
+    def wrap_handler(
+        self, service: str, method: str, handler: grpc.RpcMethodHandler
+    ) -> grpc.RpcMethodHandler:
+        """The handler to serve for ``service/method``; called once per method.
+
+        Runs after every extension installed, before the port opens, for the
+        services added with ``add_service``; per-call work (metrics, limits)
+        goes here so that nothing is looked up per call.
+        """
+        return handler
+
     def start(self) -> None:
         """Runs after the server started."""
+
+    def ready(self) -> None:
+        """Runs once the models found at start are loaded."""
+
+    def draining(self) -> None:
+        """Runs when shutdown begins, while calls are still accepted."""
 
     def stop(self) -> None:
         """Runs after the server stopped (in-flight calls have drained)."""
@@ -83,6 +118,7 @@ class Runtime:
         store: ModelStore,
         settings: ServerSettings,
         extensions: Sequence[RuntimeExtension] = (),
+        startup_models: Path | None = None,
     ) -> None:
         self.library = library
         self.built = built
@@ -96,27 +132,61 @@ class Runtime:
             raise ValueError(
                 f"library {library!r} registers no @module, so there is nothing to serve"
             )
+        self.startup_models = startup_models
         self.server = grpc.server(
             futures.ThreadPoolExecutor(
                 max_workers=settings.workers, thread_name_prefix="rpc"
-            )
+            ),
+            options=settings.grpc_options(),
         )
         self.service_names = [s.full_name for s in self.services]
         self.unary_methods: list[UnaryMethod] = []
+        self._handlers: dict[str, dict[str, Any]] | None = {}
         for service in self.services:
             self.add_service(service.full_name, _handlers(service, built, store))
         for extension in self.extensions:
             extension.install(self)
-        self.port = self.server.add_insecure_port(f"{settings.host}:{settings.port}")
-        if self.port == 0:
-            raise OSError(f"cannot listen on {settings.host}:{settings.port}")
+        self._register_handlers()
+        self.port = self._open_port()
         self._stopped = threading.Event()
+        self._draining = False
 
     def add_service(self, full_name: str, handlers: dict[str, Any]) -> None:
         """Serves ``handlers`` (method name -> grpc handler) as ``full_name``."""
-        self.server.add_registered_method_handlers(full_name, handlers)
+        if self._handlers is None:
+            raise RuntimeError(
+                f"cannot add {full_name}: services are added before the port opens "
+                "(from RuntimeExtension.install)"
+            )
+        self._handlers.setdefault(full_name, {}).update(handlers)
         if full_name not in self.service_names:
             self.service_names.append(full_name)
+
+    def _register_handlers(self) -> None:
+        assert self._handlers is not None
+        for full_name, handlers in self._handlers.items():
+            wrapped = {
+                name: self._wrap(full_name, name, handler)
+                for name, handler in handlers.items()
+            }
+            self.server.add_registered_method_handlers(full_name, wrapped)
+        self._handlers = None
+
+    def _wrap(self, service: str, method: str, handler: Any) -> Any:
+        for extension in self.extensions:
+            handler = extension.wrap_handler(service, method, handler)
+        return handler
+
+    def _open_port(self) -> int:
+        address = f"{self.settings.host}:{self.settings.port}"
+        tls = self.settings.tls
+        if tls is None:
+            port = self.server.add_insecure_port(address)
+        else:
+            port = self.server.add_secure_port(address, tls.server_credentials())
+        if port == 0:
+            raise OSError(f"cannot listen on {address}")
+        return port
 
     def add_unary_methods(self, methods: Sequence[UnaryMethod]) -> None:
         """Serves ``methods`` over gRPC, and over HTTP when the gateway runs."""
@@ -133,9 +203,14 @@ class Runtime:
         return f"{self.settings.host}:{self.port}"
 
     def start(self) -> Runtime:
+        """Opens the port, then loads the models found at start; then it is ready."""
         self.server.start()
         for extension in self.extensions:
             extension.start()
+        if self.startup_models is not None:
+            self.store.sync()
+        for extension in self.extensions:
+            extension.ready()
         names = ", ".join(s.full_name for s in self.services)
         logger.info(
             "serving %s on %s (models: %s)", names, self.address, self.store.ids()
@@ -143,15 +218,30 @@ class Runtime:
         return self
 
     def stop(self, grace: float | None = None) -> None:
-        """Refuses new calls and waits up to ``grace`` seconds for running ones."""
+        """Refuses new calls and waits up to ``grace`` seconds for running ones.
+
+        Without ``grace`` (a graceful shutdown) the extensions are told first
+        and calls are still accepted for ``settings.drain_delay`` seconds.
+        """
         if self._stopped.is_set():
             return
         self._stopped.set()
+        self.begin_draining()
+        if grace is None and self.settings.drain_delay > 0:
+            time.sleep(self.settings.drain_delay)
         self.server.stop(self.settings.grace if grace is None else grace).wait()
         for extension in reversed(self.extensions):
             extension.stop()
         self.store.close()
         logger.info("server on %s stopped", self.address)
+
+    def begin_draining(self) -> None:
+        """Tells the extensions that shutdown began (once)."""
+        if self._draining:
+            return
+        self._draining = True
+        for extension in self.extensions:
+            extension.draining()
 
     def wait(self) -> None:
         self.server.wait_for_termination()
@@ -199,7 +289,7 @@ def create_runtime(
     extensions: Sequence[RuntimeExtension] = (),
     lifecycle: LifecycleSettings | None = None,
 ) -> Runtime:
-    """Imports ``library``, builds its services and loads the models in ``models_dir``.
+    """Imports ``library`` and builds its services; ``start()`` loads ``models_dir``.
 
     The lifecycle services (training, model management, info) are served
     whenever the library's schema has them.
@@ -214,13 +304,15 @@ def create_runtime(
         m.id for s in built.services.values() if s.library == info for m in s.modules
     }
     store = ModelStore(REGISTRY, modules, settings.batching)
-    if models_dir is not None:
-        store.watch(Path(models_dir), lazy=lifecycle.lazy)
+    startup = Path(models_dir) if models_dir is not None else None
+    if startup is not None:
+        store.attach(startup, lazy=lifecycle.lazy)
     own = [s.lifecycle for s in built.services_of(info.py_package) if s.lifecycle]
     served = lifecycle_extensions(
         own[0] if own else None, models_dir, lifecycle, app_dir
     )
-    return Runtime(info.py_package, built, store, settings, [*served, *extensions])
+    every = [*served, *extensions]
+    return Runtime(info.py_package, built, store, settings, every, startup)
 
 
 def serve_forever(runtime: Runtime) -> None:

@@ -32,10 +32,14 @@ HTTP_STATUS = {
 class Failure(Exception):
     """An expected failure of a call, with the status it maps to."""
 
-    def __init__(self, code: grpc.StatusCode, message: str) -> None:
+    def __init__(
+        self, code: grpc.StatusCode, message: str, http_status: int | None = None
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
+        #: the HTTP status when it is not the one ``HTTP_STATUS`` gives ``code``
+        self.http_status = http_status
 
 
 def failure_for(exc: BaseException, method: str, model_id: str) -> Failure:
