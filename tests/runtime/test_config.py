@@ -175,3 +175,39 @@ def test_serve_refuses_a_bad_file_at_start(tmp_path):
     assert result.returncode == 2
     assert "limits.max_mesage_bytes" in result.stderr
     assert "did you mean max_message_bytes?" in result.stderr
+
+
+def test_lifecycle_and_modelmesh_settings_reach_the_runtime(tmp_path):
+    """models.lazy, training.* and modelmesh.* shape the runtime that serve builds."""
+    from modelwire.runtime.launch import build_runtime
+    from modelwire.runtime.lifecycle import ModelSync
+    from modelwire.runtime.modelmesh import ModelMeshApi
+    from runtime.support import MODELS, write_models
+
+    models = write_models(tmp_path / "models", MODELS)
+    (tmp_path / "data").mkdir()
+    env = {
+        "MODELWIRE_MODELS_LAZY": "true",
+        "MODELWIRE_MODELS_SYNC_INTERVAL_S": "2.5",
+        "MODELWIRE_TRAINING_DATA_DIR": str(tmp_path / "data"),
+        "MODELWIRE_MODELMESH_ENABLED": "true",
+    }
+    flags = {"library.name": "rtlib", "models.dir": models, "server.port": 0}
+    config = load_config(None, env=env, flags=flags).config
+    runtime = build_runtime(config)
+    assert runtime.store.lazy and runtime.store.models_dir == models
+    syncs = [e for e in runtime.extensions if isinstance(e, ModelSync)]
+    assert [s.interval for s in syncs] == [2.5]
+    assert any(isinstance(e, ModelMeshApi) for e in runtime.extensions)
+
+
+def test_a_missing_training_data_dir_is_refused(tmp_path):
+    from modelwire.runtime.launch import build_runtime
+
+    flags = {
+        "library.name": "rtlib",
+        "models.dir": tmp_path,
+        "training.data_dir": tmp_path / "absent",
+    }
+    with pytest.raises(ConfigError, match=r"training\.data_dir"):
+        build_runtime(load_config(None, env={}, flags=flags).config)

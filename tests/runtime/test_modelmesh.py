@@ -331,7 +331,7 @@ def _wait_for(condition, attempts: int = 200) -> None:
 @pytest.mark.parametrize(
     ("args", "says"),
     [
-        ([], "--models is needed unless --modelmesh"),
+        ([], "set models.dir (--models), or modelmesh.enabled (--modelmesh)"),
         (["--modelmesh", "--modelmesh-capacity", "0"], "--modelmesh-capacity"),
     ],
 )
