@@ -40,7 +40,9 @@ def start_server(tmp_path: Path, train_api: SimpleNamespace) -> Iterator[StartSe
     """Starts lifecycle runtimes (real grpcio on 127.0.0.1) that stop with the test."""
     started: list[Lifecycle] = []
 
-    def start(models: Path | None = None, http: bool = False, **settings) -> Lifecycle:
+    def start(
+        models: Path | None = None, http: bool = False, extra=(), **settings
+    ) -> Lifecycle:
         models = models or tmp_path / "models"
         models.mkdir(parents=True, exist_ok=True)
         settings.setdefault("data_dir", tmp_path / "data")
@@ -50,7 +52,7 @@ def start_server(tmp_path: Path, train_api: SimpleNamespace) -> Iterator[StartSe
             "trainlib",
             models,
             ServerSettings(port=0, grace=5),
-            extensions=gateway,
+            extensions=[*gateway, *extra],
             lifecycle=LifecycleSettings(**settings),
         )
         runtime.start()
