@@ -19,7 +19,7 @@ from modelwire.generator.clients.base import ToolchainMissing, find_tool, run_to
 #: The model id the READMEs' examples send; the text says to use your own.
 EXAMPLE_MODEL_ID = "my-model"
 #: Where ``modelwire serve`` listens unless told otherwise.
-EXAMPLE_ADDRESS = "127.0.0.1:8085"
+EXAMPLE_ADDRESS = "localhost:8085"
 
 
 def doc_lines(doc: str) -> list[str]:
