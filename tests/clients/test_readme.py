@@ -143,6 +143,11 @@ def test_go_readme_classifies_a_sentence(tmp_path, sentiment_server):
     assert "confidence:" in output
 
 
+def test_go_package_is_vet_clean():
+    """go vet finds nothing in clients/go, lifecycle services included."""
+    _run(["go", "vet", "./..."], CLIENTS / "go")
+
+
 def test_java_readme_classifies_a_sentence(tmp_path, sentiment_server):
     """mvn install clients/java, then a project with the README's dependency answers."""
     package = tmp_path / "java-client"

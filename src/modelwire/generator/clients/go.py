@@ -196,6 +196,7 @@ def _view(context: ClientContext, module: str) -> dict[str, object]:
         "stubs_import": go_import_path(module, service_file.path),
         "stubs_alias": alias,
         "service": context.service.name,
+        "other_services": _native.other_services(context),
         "service_full_name": context.service.full_name,
         "library": context.library,
         "version": context.package_version,
