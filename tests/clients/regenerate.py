@@ -16,7 +16,7 @@ CLIENTS = REPO / "clients"
 LIBRARY = "text_sentiment"
 APP_DIR = REPO / "examples"
 #: The flavours kept in ``clients/``.
-CHECKED_IN = ("python", "python-betterproto", "typescript")
+CHECKED_IN = ("python", "python-betterproto", "go", "typescript", "java", "rust")
 #: Build outputs a user's toolchain leaves in a package; never compared.
 IGNORED_PARTS = frozenset(
     {"node_modules", "dist", "target", "build", "__pycache__", ".venv"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from modelwire.generator.clients import python_betterproto, typescript
+from modelwire.generator.clients import go, python_betterproto, typescript
 
 TOOLS = Path(__file__).resolve().parents[2] / "tools"
 
@@ -33,3 +33,10 @@ def test_node_lock_file_pins_the_same_versions():
     lock = json.loads((TOOLS / "package-lock.json").read_text(encoding="utf-8"))
     for name, version in typescript.PINS.items():
         assert lock["packages"][f"node_modules/{name}"]["version"] == version
+
+
+def test_go_plugins_match_the_go_pins():
+    """tools/go-plugins.txt installs the protoc plugin versions the go flavour expects."""
+    lines = (TOOLS / "go-plugins.txt").read_text(encoding="utf-8").splitlines()
+    targets = sorted(line for line in lines if line and not line.startswith("#"))
+    assert targets == sorted(target for _, target in go._PLUGINS.values())

@@ -18,6 +18,39 @@ from modelwire.runtime.server import Runtime, ServerSettings, create_runtime
 
 README_ADDRESS = "localhost:8085"
 README_MODEL = "my-model"
+MVN = ("mvn", "-B", "-q")
+#: Shared with the conformance suite's rust builds (ignored by git).
+CARGO_TARGET = CLIENTS.parent / "tools" / "cache" / "cargo-target"
+#: The smallest project that takes the README's dependency block.
+JAVA_APP_POM = """<?xml version="1.0" encoding="UTF-8"?>
+<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>example</groupId>
+  <artifactId>app</artifactId>
+  <version>1</version>
+  <properties>
+    <maven.compiler.release>17</maven.compiler.release>
+    <project.build.sourceEncoding>UTF-8</project.build.sourceEncoding>
+  </properties>
+  <dependencies>
+{dependency}
+  </dependencies>
+  <build>
+    <plugins>
+      <plugin>
+        <groupId>org.apache.maven.plugins</groupId>
+        <artifactId>maven-compiler-plugin</artifactId>
+        <version>3.13.0</version>
+      </plugin>
+      <plugin>
+        <groupId>org.apache.maven.plugins</groupId>
+        <artifactId>maven-resources-plugin</artifactId>
+        <version>3.3.1</version>
+      </plugin>
+    </plugins>
+  </build>
+</project>
+"""
 
 
 @pytest.fixture(scope="module")
@@ -28,13 +61,17 @@ def sentiment_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runti
         yield server
 
 
-def readme_block(flavour: str, language: str) -> str:
-    """The first ``language`` code block under the README's "Use" heading."""
+def readme_block(flavour: str, language: str, after: str = "## Install") -> str:
+    """The first ``language`` code block after the heading ``after``."""
     text = (CLIENTS / flavour / "README.md").read_text(encoding="utf-8")
-    use = text[text.index("## Use") :]
-    match = re.search(rf"```{language}\n(.*?)```", use, re.DOTALL)
+    section = text[text.index(after) :]
+    match = re.search(rf"```{language}\n(.*?)```", section, re.DOTALL)
     assert match is not None, f"no {language} block in {flavour}/README.md"
     return match.group(1)
+
+
+def _with_server(snippet: str, server: Runtime) -> str:
+    return snippet.replace(README_ADDRESS, server.address)
 
 
 def _run(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> str:
@@ -63,9 +100,9 @@ def test_python_readme_classifies_a_sentence(tmp_path, sentiment_server):
         [*pip, "--no-build-isolation", "--target", str(site), "clients/python"],
         CLIENTS.parent,
     )
-    code = "import text_sentiment\n" + readme_block("python", "python").replace(
-        README_ADDRESS, sentiment_server.address
-    )
+    code = "import text_sentiment\n" + readme_block(
+        "python", "python", "## Use"
+    ).replace(README_ADDRESS, sentiment_server.address)
     examples = CLIENTS.parent / "examples"
     env = {"PYTHONPATH": os.pathsep.join([str(site), str(examples)])}
     output = _run([sys.executable, "-c", code], tmp_path, env)
@@ -84,11 +121,73 @@ def test_typescript_readme_classifies_a_sentence(tmp_path, sentiment_server):
     npm = ["npm", "install", "--prefer-offline", "--no-audit", "--no-fund"]
     _run([*npm, "--loglevel=error"], package)
     _run(["npm", "run", "build"], package)
-    snippet = readme_block("typescript", "typescript").replace(
+    snippet = readme_block("typescript", "typescript", "## Use").replace(
         README_ADDRESS, sentiment_server.address
     )
     # The snippet is plain ESM; the package imports itself by name.
     (package / "readme.mjs").write_text(snippet, encoding="utf-8")
     output = _run(["node", "readme.mjs"], package)
     assert re.search(r"label: [12]", output), output
+    assert "confidence:" in output
+
+
+def test_go_readme_classifies_a_sentence(tmp_path, sentiment_server):
+    """The README's shell lines build its program against clients/go; it answers."""
+    app = tmp_path / "app"
+    app.mkdir()
+    program = readme_block("go", "go")
+    (app / "main.go").write_text(_with_server(program, sentiment_server))
+    steps = readme_block("go", "bash").replace("../clients/go", str(CLIENTS / "go"))
+    output = _run(["bash", "-euc", steps], app)
+    assert re.search(r"label:\s*SENTIMENT_(POSITIVE|NEGATIVE)", output), output
+    assert "confidence:" in output
+
+
+def test_go_package_is_vet_clean():
+    """go vet finds nothing in clients/go, lifecycle services included."""
+    _run(["go", "vet", "./..."], CLIENTS / "go")
+
+
+def test_java_readme_classifies_a_sentence(tmp_path, sentiment_server):
+    """mvn install clients/java, then a project with the README's dependency answers."""
+    package = tmp_path / "java-client"
+    shutil.copytree(CLIENTS / "java", package, ignore=shutil.ignore_patterns("target"))
+    _run([*MVN, "install", "-DskipTests"], package)
+    app = tmp_path / "app"
+    source = app / "src" / "main" / "java" / "Main.java"
+    source.parent.mkdir(parents=True)
+    source.write_text(_with_server(readme_block("java", "java"), sentiment_server))
+    dependency = readme_block("java", "xml")
+    (app / "pom.xml").write_text(JAVA_APP_POM.format(dependency=dependency))
+    classpath = app / "classpath.txt"
+    plugin = "org.apache.maven.plugins:maven-dependency-plugin:3.8.1"
+    _run(
+        [
+            *MVN,
+            "compile",
+            f"{plugin}:build-classpath",
+            f"-Dmdep.outputFile={classpath}",
+        ],
+        app,
+    )
+    java_cp = f"{app / 'target' / 'classes'}:{classpath.read_text().strip()}"
+    output = _run(["java", "-cp", java_cp, "Main"], app)
+    assert re.search(r"label: SENTIMENT_(POSITIVE|NEGATIVE)", output), output
+    assert "confidence:" in output
+
+
+def test_rust_readme_classifies_a_sentence(tmp_path, sentiment_server):
+    """A crate with the README's dependencies and program builds and answers."""
+    app = tmp_path / "app"
+    (app / "src").mkdir(parents=True)
+    dependencies = readme_block("rust", "toml").replace(
+        "../clients/rust", str(CLIENTS / "rust")
+    )
+    manifest = '[package]\nname = "app"\nversion = "0.1.0"\nedition = "2021"\n\n'
+    (app / "Cargo.toml").write_text(manifest + dependencies)
+    program = readme_block("rust", "rust")
+    (app / "src" / "main.rs").write_text(_with_server(program, sentiment_server))
+    env = {"CARGO_TARGET_DIR": str(CARGO_TARGET)}
+    output = _run(["cargo", "run", "--quiet"], app, env)
+    assert re.search(r"label: (Positive|Negative)", output), output
     assert "confidence:" in output

@@ -10,6 +10,7 @@ from google.protobuf.message import Message
 
 from conformance.support import APP_DIR, LIBRARY, write_models
 from modelwire.core.library import import_library
+from modelwire.runtime.gateway import HttpGateway
 from modelwire.runtime.server import Runtime, ServerSettings, create_runtime
 
 
@@ -21,7 +22,10 @@ def conformance_runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ru
         importlib.import_module(LIBRARY).MODELS,
     )
     settings = ServerSettings(port=0, workers=8)
-    with create_runtime(LIBRARY, models, settings, APP_DIR) as server:
+    gateway = HttpGateway(port=0)
+    extensions = [gateway]
+    with create_runtime(LIBRARY, models, settings, APP_DIR, extensions) as server:
+        server.gateway = gateway  # type: ignore[attr-defined]
         yield server
 
 

@@ -48,6 +48,24 @@ _PIP_INSTALL = (
     *("--no-build-isolation", "--target", "{work}/site", "{client}"),
 )
 
+_MVN = ("mvn", "-B", "-q")
+_DEPENDENCY_PLUGIN = "org.apache.maven.plugins:maven-dependency-plugin:3.8.1"
+_JAVA_CP = (
+    "{client}/target/classes:$(cat {work}/client.classpath)"
+    ":$(cat {work}/program.classpath)"
+)
+#: Shared by every cargo build of the tests (ignored by git).
+CARGO_TARGET = "{repo}/tools/cache/cargo-target"
+
+
+def _classpath(name: str) -> tuple[str, ...]:
+    """Maven arguments that write the project's runtime classpath to ``{work}``."""
+    return (
+        f"{_DEPENDENCY_PLUGIN}:build-classpath",
+        f"-Dmdep.outputFile={{work}}/{name}.classpath",
+    )
+
+
 PROGRAMS: dict[str, Program] = {
     "python": Program(
         build=(_PIP_INSTALL,),
@@ -71,6 +89,38 @@ PROGRAMS: dict[str, Program] = {
             ("{repo}/tools/node_modules/.bin/tsc", "-p", "{program}"),
         ),
         run=("node", "{program}/dist/run.js", "{address}", "{vectors}"),
+    ),
+    # The program's go.mod replaces the client module with ./client.
+    "go": Program(
+        build=(
+            ("go", "-C", "{client}", "vet", "./..."),
+            ("ln", "-s", "{client}", "{program}/client"),
+            ("go", "build", "-o", "{work}/conformance", "."),
+        ),
+        run=("{work}/conformance", "{address}", "{vectors}"),
+    ),
+    # Maven builds the client as a user would (its pom fetches protoc); the
+    # program is compiled against the client's classes and both classpaths.
+    "java": Program(
+        build=(
+            (*_MVN, "-f", "{client}/pom.xml", "package", *_classpath("client")),
+            (*_MVN, "-f", "{program}/pom.xml", *_classpath("program")),
+            ("bash", "-c", f'javac -d {{work}}/classes -cp "{_JAVA_CP}" Main.java'),
+        ),
+        run=(
+            *("bash", "-c", f'exec java -cp "{{work}}/classes:{_JAVA_CP}" Main "$@"'),
+            *("java", "{address}", "{vectors}"),
+        ),
+    ),
+    # The program's Cargo.toml depends on the client crate at ./client; one
+    # target folder serves every run, so only the client crate is rebuilt.
+    "rust": Program(
+        build=(
+            ("ln", "-s", "{client}", "{program}/client"),
+            ("cargo", "build", "--locked", "--quiet"),
+        ),
+        run=(f"{CARGO_TARGET}/debug/conformance-program", "{address}", "{vectors}"),
+        env={"CARGO_TARGET_DIR": CARGO_TARGET},
     ),
 }
 
@@ -183,3 +233,19 @@ def _run(command: list[str], program: Program, places: dict[str, str]) -> str:
         f"{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
     )
     return result.stdout
+
+
+def test_java_names_that_clash_with_generated_methods(run_flavour):
+    """C10: from/descriptor/all_fields/class compile in Java; JSON keeps their names."""
+    outcome = run_flavour("java")
+    results = parse_results(outcome.stdout)
+    # protobuf-java prints JSON names (allFields); none carries a Java escape.
+    wrapped = results["node/wrap"]["response"]
+    assert set(wrapped) == {"from", "descriptor", "allFields", "class"}
+    assert set(wrapped["from"]) == {"descriptor", "allFields", "class"}
+    proto = (
+        outcome.client / "src/main/proto/conformance/v1/conformance_types.proto"
+    ).read_text(encoding="utf-8")
+    # getDescriptor() is protobuf-java's own static method: the field is renamed
+    # in Java only, and its JSON name stays "descriptor".
+    assert 'descriptor_field = 2 [json_name = "descriptor"];' in proto

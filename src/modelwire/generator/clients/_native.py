@@ -14,12 +14,17 @@ import tempfile
 from pathlib import Path
 
 from modelwire.core.schema import ProtoField, ProtoMessage
-from modelwire.generator.clients.base import ToolchainMissing, find_tool, run_tool
+from modelwire.generator.clients.base import (
+    ClientContext,
+    ToolchainMissing,
+    find_tool,
+    run_tool,
+)
 
 #: The model id the READMEs' examples send; the text says to use your own.
 EXAMPLE_MODEL_ID = "my-model"
 #: Where ``modelwire serve`` listens unless told otherwise.
-EXAMPLE_ADDRESS = "127.0.0.1:8085"
+EXAMPLE_ADDRESS = "localhost:8085"
 
 
 def doc_lines(doc: str) -> list[str]:
@@ -39,6 +44,15 @@ def lower_camel(name: str) -> str:
 
 def short_name(full_name: str) -> str:
     return full_name.rsplit(".", 1)[-1]
+
+
+def other_services(context: ClientContext) -> list[str]:
+    """Services beside the task service (training, model management), by name.
+
+    The packages compile them, but the convenience client wraps tasks only;
+    the READMEs point to their generated stubs.
+    """
+    return [s.name for s in context.services if s != context.service]
 
 
 def example_fields(message: ProtoMessage) -> list[ProtoField]:

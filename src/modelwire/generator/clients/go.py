@@ -35,15 +35,16 @@ GRPC_GO = "v1.85.0"
 PROTOBUF_GO = "v1.36.12"
 GO_VERSION = "1.26.0"
 
+#: plugin -> (version it reports, ``go install`` target); tools/go-plugins.txt
+#: lists the same targets (a test keeps the two equal).
 _PLUGINS = {
     "protoc-gen-go": (
         PROTOC_GEN_GO,
-        f"go install google.golang.org/protobuf/cmd/protoc-gen-go@{PROTOC_GEN_GO}",
+        f"google.golang.org/protobuf/cmd/protoc-gen-go@{PROTOC_GEN_GO}",
     ),
     "protoc-gen-go-grpc": (
         PROTOC_GEN_GO_GRPC,
-        "go install google.golang.org/grpc/cmd/protoc-gen-go-grpc"
-        f"@v{PROTOC_GEN_GO_GRPC}",
+        f"google.golang.org/grpc/cmd/protoc-gen-go-grpc@v{PROTOC_GEN_GO_GRPC}",
     ),
 }
 _GO_KEYWORDS = frozenset(
@@ -116,7 +117,11 @@ class GoFlavour(Flavour):
 
     def _plugin(self, name: str) -> Path:
         """The pinned plugin; another version would change the checked-in output."""
-        version, install = _PLUGINS[name]
+        version, target = _PLUGINS[name]
+        install = (
+            "bash scripts/setup-clients.sh (installs tools/go/bin), or "
+            f"go install {target}"
+        )
         env_var = "MODELWIRE_" + name.upper().replace("-", "_")
         found = find_tool(name, env_var, _go_bin_folders())
         if found is None:
@@ -191,6 +196,7 @@ def _view(context: ClientContext, module: str) -> dict[str, object]:
         "stubs_import": go_import_path(module, service_file.path),
         "stubs_alias": alias,
         "service": context.service.name,
+        "other_services": _native.other_services(context),
         "service_full_name": context.service.full_name,
         "library": context.library,
         "version": context.package_version,
@@ -227,8 +233,10 @@ def _shape(method: ProtoMethod) -> str:
 
 
 def _go_bin_folders() -> list[Path]:
-    """Where ``go install`` puts binaries when GOBIN is unset."""
-    folders = [Path(os.environ["GOBIN"])] if os.environ.get("GOBIN") else []
+    """A source checkout's tools/go/bin (scripts/setup-clients.sh), then GOBIN and GOPATH."""
+    checkout = Path(__file__).resolve().parents[4]
+    folders = [Path.cwd() / "tools" / "go" / "bin", checkout / "tools" / "go" / "bin"]
+    folders += [Path(os.environ["GOBIN"])] if os.environ.get("GOBIN") else []
     gopath = os.environ.get("GOPATH") or str(Path.home() / "go")
     folders += [Path(p) / "bin" for p in gopath.split(os.pathsep) if p]
     return folders

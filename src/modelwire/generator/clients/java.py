@@ -237,6 +237,7 @@ def _view(context: ClientContext) -> dict[str, object]:
         "exception_class": f"{stem}Exception",
         "grpc_class": f"{context.service.name}Grpc",
         "service": context.service.name,
+        "other_services": _native.other_services(context),
         "service_full_name": context.service.full_name,
         "library": context.library,
         "methods": [_method(context, m) for m in context.methods],

@@ -141,8 +141,14 @@ def _view(context: ClientContext) -> dict[str, object]:
         "version": context.package_version,
         "library": context.library,
         "service": context.service.name,
+        "other_services": _native.other_services(context),
         "service_full_name": context.service.full_name,
         "stub": f"{service_module}::{stub_module}::{context.service.name}Client",
+        "service_module": service_module,
+        "other_services_stubs": [
+            f"{_native.snake_case(name)}_client::{name}Client"
+            for name in _native.other_services(context)
+        ],
         "modules": module_tree([f.package for f in context.files]),
         "protos": sorted(p for p in context.proto_sources if p.endswith(".proto")),
         "methods": [_method(context, m) for m in context.methods],
