@@ -36,6 +36,8 @@ class Report:
     data: dict[str, Any] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
     profiles: list[Profile] = field(default_factory=list)
+    #: hand-written reading of the figures (bench/findings.md), appended as is
+    findings: str = ""
 
 
 def render(report: Report) -> str:
@@ -48,6 +50,7 @@ def render(report: Report) -> str:
         _part(report, "generator", _generator),
         _part(report, "memory", _memory),
         _profiles(report.profiles),
+        report.findings.strip(),
     ]
     return "\n\n".join(s for s in sections if s).rstrip() + "\n"
 
@@ -206,7 +209,12 @@ def _sentiment(result: Comparison, settings: Settings) -> str:
         "(Caikit's module wraps the example's own `SentimentClassifier`), "
         f"{settings.sentiment_callers} concurrent ghz callers sending 16 "
         f"sentences in turn for {settings.sentiment_seconds:g} s; servers not "
-        "pinned.\n\n" + _comparison(result, "sentences/s")
+        "pinned, one torch thread in every process (`OMP_NUM_THREADS=1`). The "
+        "*in process* rows are the model's own rates on the same sentences, "
+        "without a server: one sentence at a time, and batches of "
+        f"{settings.sentiment_callers} (the ceiling for batching); they take "
+        "their turn in every round like the servers.\n\n"
+        + _comparison(result, "sentences/s")
     )
 
 

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from modelwire.core.errors import SchemaError
 from modelwire.core.library import LibraryImportError
+
+if TYPE_CHECKING:
+    from modelwire.runtime.server import RuntimeExtension
 
 app = typer.Typer(
     help="Typed Python model wrappers served as versioned gRPC contracts.",
@@ -113,7 +116,6 @@ def serve(
 ) -> None:
     """Serve LIBRARY's services over gRPC with the models found in --models."""
     from modelwire.runtime.executors import BatchSettings
-    from modelwire.runtime.gateway import HttpGateway
     from modelwire.runtime.server import ServerSettings, create_runtime, serve_forever
 
     _setup_logging(verbose)
@@ -128,12 +130,20 @@ def serve(
     batch = BatchSettings(batching, batch_size, batch_wait_ms / 1000)
     settings = ServerSettings(host=host, port=port, workers=workers, batching=batch)
     try:
-        extensions = [HttpGateway(host, http_port)] if http else []
+        extensions = _http_gateway(host, http_port) if http else []
         runtime = create_runtime(library, models, settings, app_dir, extensions)
     except (SchemaError, LibraryImportError, ValueError, OSError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
     serve_forever(runtime)
+
+
+def _http_gateway(host: str, port: int) -> list[RuntimeExtension]:
+    # Imported only when asked for: uvicorn and Starlette would add a fifth
+    # of a second to every gRPC-only start.
+    from modelwire.runtime.gateway import HttpGateway
+
+    return [HttpGateway(host, port)]
 
 
 def main() -> None:

@@ -8,11 +8,13 @@ read over HTTP equals the gRPC response converted to JSON.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -38,6 +40,9 @@ logger = logging.getLogger(__name__)
 #: Optional request header: seconds the caller is willing to wait.
 TIMEOUT_HEADER = "request-timeout"
 JSON_TYPE = "application/json"
+#: threads running module calls: as many as anyio's default pool, which ran
+#: them before the gateway had its own
+CALL_THREADS = 40
 
 
 class HttpGateway(RuntimeExtension):
@@ -48,6 +53,7 @@ class HttpGateway(RuntimeExtension):
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self._runtime: Runtime | None = None
+        self._calls: CallThreads | None = None
         self.app: Starlette | None = None
 
     def install(self, runtime: Runtime) -> None:
@@ -55,7 +61,8 @@ class HttpGateway(RuntimeExtension):
 
     def start(self) -> None:
         # Built now, so that methods other extensions installed are served too.
-        self.app = build_app(self._runtime)
+        self._calls = CallThreads()
+        self.app = build_app(self._runtime, self._calls)
         config = uvicorn.Config(
             self.app,
             host=self.host,
@@ -82,18 +89,43 @@ class HttpGateway(RuntimeExtension):
         if self._server is not None and self._thread is not None:
             self._server.should_exit = True
             self._thread.join(timeout=10)
+        if self._calls is not None:
+            self._calls.close()
 
     @property
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
 
-def build_app(runtime: Runtime) -> Starlette:
+class CallThreads:
+    """Runs module calls off the event loop, on threads of the gateway's own.
+
+    The event loop thread does every request's HTTP and JSON work, so its
+    cost per call bounds the gateway: handing a call to a plain thread pool
+    through ``run_in_executor`` costs it far less than anyio's ``to_thread``
+    (a third more requests per second for the benchmarks' echo).
+    """
+
+    def __init__(self, threads: int = CALL_THREADS) -> None:
+        self._pool = ThreadPoolExecutor(threads, thread_name_prefix="http-call")
+
+    async def run(self, function: Callable[..., Any], *args: Any) -> Any:
+        # Abandoned on cancel, so a deadline answers 504 at once; the module
+        # call itself cannot be interrupted and finishes in the background.
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._pool, function, *args)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+def build_app(runtime: Runtime, calls: CallThreads) -> Starlette:
     routes: list[Route] = []
     for service in runtime.services:
         package = service.library.proto_package
         for method in service.methods:
-            endpoint = _endpoint(MethodRunner(method, runtime.built, runtime.store))
+            runner = MethodRunner(method, runtime.built, runtime.store)
+            endpoint = _endpoint(runner, calls)
             for with_model in (True, False):
                 path = http_path(package, method.name, with_model=with_model)
                 routes.append(Route(path, endpoint, methods=["POST"]))
@@ -130,7 +162,7 @@ def _unique(files: list[Any]) -> list[Any]:
     return list(seen.values())
 
 
-def _endpoint(runner: MethodRunner) -> Any:
+def _endpoint(runner: MethodRunner, calls: CallThreads) -> Any:
     task = runner.task
 
     async def endpoint(request: Request) -> Response:
@@ -143,8 +175,8 @@ def _endpoint(runner: MethodRunner) -> Any:
             body = await request.body()
             with anyio.fail_after(timeout):
                 if task.output_stream:
-                    return await _stream_response(runner, body, model_id)
-                return await _unary_response(runner, body, model_id)
+                    return await _stream_response(runner, body, model_id, calls)
+                return await _unary_response(runner, body, model_id, calls)
         except BaseException as exc:
             if isinstance(exc, TimeoutError):
                 exc = Failure(grpc.StatusCode.DEADLINE_EXCEEDED, "the deadline passed")
@@ -183,41 +215,35 @@ def _unary_endpoint(method: UnaryMethod) -> Any:
 
 
 async def _unary_response(
-    runner: MethodRunner, body: bytes, model_id: str | None
+    runner: MethodRunner, body: bytes, model_id: str | None, calls: CallThreads
 ) -> Response:
     if runner.task.client_streaming:
         requests = _parse_many(runner, body)
-        message = await _in_thread(runner.client_stream, iter(requests), model_id)
+        message = await calls.run(runner.client_stream, iter(requests), model_id)
     else:
         request = _parse_one(runner, body)
-        message = await _in_thread(runner.unary, request, model_id)
+        message = await calls.run(runner.unary, request, model_id)
     return Response(_to_json(message), media_type=JSON_TYPE)
 
 
 async def _stream_response(
-    runner: MethodRunner, body: bytes, model_id: str | None
+    runner: MethodRunner, body: bytes, model_id: str | None, calls: CallThreads
 ) -> Response:
     if runner.task.client_streaming:
         requests = _parse_many(runner, body)
-        stream = await _in_thread(runner.bidi_stream, iter(requests), model_id)
+        stream = await calls.run(runner.bidi_stream, iter(requests), model_id)
     else:
-        stream = await _in_thread(
+        stream = await calls.run(
             runner.server_stream, _parse_one(runner, body), model_id
         )
     # The first item is taken before answering, so a failure before anything
     # was produced still gets its own HTTP status instead of a 200 stream.
-    first = await _in_thread(_next, stream)
+    first = await calls.run(_next, stream)
     events = _events(first, stream, runner.name, model_id)
     return StreamingResponse(events, media_type="text/event-stream")
 
 
 _END = object()
-
-
-async def _in_thread(function: Any, *args: Any) -> Any:
-    # Abandoned on cancel, so a deadline answers 504 at once; the module call
-    # itself cannot be interrupted and finishes in the background.
-    return await anyio.to_thread.run_sync(function, *args, abandon_on_cancel=True)
 
 
 def _next(stream: Iterator[Any]) -> Any:
