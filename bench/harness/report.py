@@ -284,7 +284,9 @@ def _generator(result: GeneratorRuns, settings: Settings) -> str:
         "A fresh `modelwire generate` process per run (imports included) on a "
         "synthetic library: each module has its own task and input and output "
         "data objects, in its own file. Fastest of "
-        f"{settings.generator_repeats} run(s); peak RSS from the kernel's "
+        f"{settings.generator_repeats} run(s) for protos alone, "
+        f"{settings.generator_client_repeats} with the clients; peak RSS from "
+        "the kernel's "
         "accounting of the child. The per-module columns are the cost added "
         "from the previous size: equal figures mean linear growth.\n\n"
         + table(headers, rows)
@@ -310,20 +312,27 @@ def _generator_row(run: Any, previous: Any) -> list[str]:
 
 
 def _linearity(result: GeneratorRuns) -> str:
-    runs = sorted((r for r in result.runs if not r.flavours), key=lambda r: r.modules)
-    if len(runs) < 3:
-        return ""
-    slopes = [
-        (b.seconds - a.seconds) / (b.modules - a.modules)
-        for a, b in itertools.pairwise(runs)
-    ]
-    if slopes[0] <= 0:
-        return ""
-    return (
-        f"\n\nPer-module cost from {runs[-2].modules} to {runs[-1].modules} modules "
-        f"is {slopes[-1] / slopes[0]:.2f}x the cost from {runs[0].modules} to "
-        f"{runs[1].modules} (1.00x is exactly linear)."
-    )
+    """One sentence per output: the last per-module cost against the first."""
+    sentences = []
+    for flavours in sorted({run.flavours for run in result.runs}):
+        runs = sorted(
+            (r for r in result.runs if r.flavours == flavours), key=lambda r: r.modules
+        )
+        if len(runs) < 3:
+            continue
+        slopes = [
+            (b.seconds - a.seconds) / (b.modules - a.modules)
+            for a, b in itertools.pairwise(runs)
+        ]
+        if slopes[0] <= 0:
+            continue
+        output = "protos and every client" if flavours else "protos alone"
+        sentences.append(
+            f"For {output}, the per-module cost from {runs[-2].modules} to "
+            f"{runs[-1].modules} modules is {slopes[-1] / slopes[0]:.2f}x the cost "
+            f"from {runs[0].modules} to {runs[1].modules} (1.00x is exactly linear)."
+        )
+    return "".join(f"\n\n{sentence}" for sentence in sentences)
 
 
 def _memory(result: MemoryRuns, settings: Settings) -> str:

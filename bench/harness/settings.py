@@ -24,6 +24,8 @@ class Settings:
     cold_start_warmup: bool = True
     generator_sizes: tuple[int, ...] = (10, 100, 1000)
     generator_repeats: int = 3
+    #: runs with every client flavour take minutes at 1000 modules: fewer repeats
+    generator_client_repeats: int = 1
     #: client flavours to generate; None means every flavour modelwire offers
     generator_flavours: tuple[str, ...] | None = None
     #: echo calls after which the server's RSS is read; the first is the baseline

@@ -200,3 +200,19 @@ def _no_load(*_: object) -> Load:
 
 def _no_ready(*_: object) -> None:
     raise AssertionError("no server is started")
+
+
+def test_generator_linearity_is_reported_per_output():
+    """Each output (protos alone, protos with clients) gets its own verdict."""
+    from harness.results import GeneratorRun, GeneratorRuns
+
+    runs = [(10, (), 1.0), (100, (), 1.9), (1000, (), 10.9)]
+    runs += [(10, ("go",), 2.0), (100, ("go",), 3.8), (1000, ("go",), 39.8)]
+    result = GeneratorRuns([GeneratorRun(n, f, s, 1.0, 1) for n, f, s in runs])
+    text = report._linearity(result)
+    assert (
+        "For protos alone, the per-module cost from 100 to 1000 modules is 1.00x"
+        in text
+    )
+    assert "For protos and every client, the per-module cost" in text
+    assert "is 2.00x the cost from 10 to 100" in text

@@ -157,10 +157,11 @@ def _fastest(
     ctx: Context, app_dir: Path, modules: int, flavours: tuple[str, ...]
 ) -> GeneratorRun:
     """The quickest of the repeats: the one least disturbed by the machine."""
-    runs = [
-        _generate(ctx, app_dir, modules, flavours)
-        for _ in range(ctx.settings.generator_repeats)
-    ]
+    settings = ctx.settings
+    repeats = (
+        settings.generator_client_repeats if flavours else settings.generator_repeats
+    )
+    runs = [_generate(ctx, app_dir, modules, flavours) for _ in range(repeats)]
     return min(runs, key=lambda run: run.seconds)
 
 
