@@ -22,7 +22,7 @@ from harness.parts import cold_start, generator, grpc_echo, http_echo, memory, s
 from harness.parts import profiles as profile_part
 from harness.paths import DOCS_REPORT, FINDINGS, WORK
 from harness.procs import HarnessError
-from harness.report import Report, render
+from harness.report import Report, render, with_findings
 from harness.settings import FULL, QUICK
 
 logger = logging.getLogger("harness")
@@ -41,6 +41,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S"
     )
+    if args.refresh_findings:
+        return _refresh_findings(args.out or DOCS_REPORT)
     settings = QUICK if args.quick else FULL
     started = time.monotonic()
     tools = provision.provision(caikit=not args.no_caikit)
@@ -83,6 +85,11 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--out", type=Path, help="where to write the report")
     parser.add_argument(
+        "--refresh-findings",
+        action="store_true",
+        help="measure nothing: put bench/findings.md into the existing report",
+    )
+    parser.add_argument(
         "--profile", action="store_true", help="profile even when goals are met"
     )
     args = parser.parse_args(argv)
@@ -90,6 +97,16 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     if unknown:
         parser.error(f"unknown parts {sorted(unknown)}; choose from {', '.join(PARTS)}")
     return args
+
+
+def _refresh_findings(report: Path) -> int:
+    if not report.exists():
+        logger.error("%s does not exist yet: run the benchmarks first", report)
+        return 1
+    findings = FINDINGS.read_text() if FINDINGS.exists() else ""
+    report.write_text(with_findings(report.read_text(), findings))
+    logger.info("put %s into %s", FINDINGS, report)
+    return 0
 
 
 def _command(argv: list[str] | None) -> str:

@@ -50,9 +50,21 @@ def render(report: Report) -> str:
         _part(report, "generator", _generator),
         _part(report, "memory", _memory),
         _profiles(report.profiles),
-        report.findings.strip(),
     ]
-    return "\n\n".join(s for s in sections if s).rstrip() + "\n"
+    measured = "\n\n".join(s for s in sections if s).rstrip() + "\n"
+    return with_findings(measured, report.findings)
+
+
+#: where the measured part of the report ends and the hand-written reading begins
+FINDINGS_MARK = "<!-- findings: bench/findings.md, appended as is -->"
+
+
+def with_findings(document: str, findings: str) -> str:
+    """``document`` up to the mark, then ``findings`` (nothing when empty)."""
+    measured = document.split(FINDINGS_MARK, 1)[0].rstrip() + "\n"
+    if not findings.strip():
+        return measured
+    return f"{measured}\n{FINDINGS_MARK}\n\n{findings.strip()}\n"
 
 
 # ----------------------------------------------------------------- helpers

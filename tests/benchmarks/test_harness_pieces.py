@@ -216,3 +216,11 @@ def test_generator_linearity_is_reported_per_output():
     )
     assert "For protos and every client, the per-module cost" in text
     assert "is 2.00x the cost from 10 to 100" in text
+
+
+def test_findings_replace_the_previous_ones_and_keep_the_figures():
+    first = report.with_findings("# Benchmarks\n\n| table |\n", "## Findings\n\nold\n")
+    second = report.with_findings(first, "## Findings\n\nnew\n")
+    assert second.startswith("# Benchmarks\n\n| table |\n")
+    assert "new" in second and "old" not in second
+    assert report.with_findings(second, "") == "# Benchmarks\n\n| table |\n"
