@@ -1,4 +1,4 @@
-"""``python -m harness [--quick] [--only PARTS] [--out FILE] [--profile]``.
+"""``python -m harness [--quick] [--only PARTS] [--no-caikit] [--out FILE] [--profile]``.
 
 Exits 1 only when the harness could not take a measurement (a tool or a
 server failed); slow figures never fail it.
@@ -16,13 +16,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from harness import features, machine, provision
+from harness import artefacts, features, machine, provision
 from harness.context import Context
 from harness.parts import cold_start, generator, grpc_echo, http_echo, memory, sentiment
 from harness.parts import profiles as profile_part
-from harness.paths import DOCS_REPORT, WORK
+from harness.paths import DOCS_REPORT, FINDINGS, WORK
 from harness.procs import HarnessError
-from harness.report import Report, render
+from harness.report import Report, render, with_findings
 from harness.settings import FULL, QUICK
 
 logger = logging.getLogger("harness")
@@ -41,15 +41,20 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S"
     )
+    if args.refresh_findings:
+        return _refresh_findings(args.out or DOCS_REPORT)
     settings = QUICK if args.quick else FULL
     started = time.monotonic()
-    tools = provision.provision()
+    tools = provision.provision(caikit=not args.no_caikit)
+    artefacts.byte_compile()
     ctx = Context.create(settings, tools, features.detect(), WORK / settings.mode)
     report = Report(_command(argv), settings, machine.describe(tools))
     for name in args.only or list(PARTS):
         _run_part(ctx, name, report)
     grpc, http = report.data.get("grpc-echo"), report.data.get("http-echo")
     report.profiles, profile_failures = profile_part.run(ctx, grpc, http, args.profile)
+    if settings.mode == "full" and FINDINGS.exists():
+        report.findings = FINDINGS.read_text()
     out = args.out or (
         DOCS_REPORT if settings.mode == "full" else ctx.work / "benchmarks.md"
     )
@@ -73,7 +78,17 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
         type=lambda text: text.split(","),
         help=f"comma-separated parts to run, of: {', '.join(PARTS)}",
     )
+    parser.add_argument(
+        "--no-caikit",
+        action="store_true",
+        help="leave Caikit out (its rows read pending); skips its large venv",
+    )
     parser.add_argument("--out", type=Path, help="where to write the report")
+    parser.add_argument(
+        "--refresh-findings",
+        action="store_true",
+        help="measure nothing: put bench/findings.md into the existing report",
+    )
     parser.add_argument(
         "--profile", action="store_true", help="profile even when goals are met"
     )
@@ -82,6 +97,16 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     if unknown:
         parser.error(f"unknown parts {sorted(unknown)}; choose from {', '.join(PARTS)}")
     return args
+
+
+def _refresh_findings(report: Path) -> int:
+    if not report.exists():
+        logger.error("%s does not exist yet: run the benchmarks first", report)
+        return 1
+    findings = FINDINGS.read_text() if FINDINGS.exists() else ""
+    report.write_text(with_findings(report.read_text(), findings))
+    logger.info("put %s into %s", FINDINGS, report)
+    return 0
 
 
 def _command(argv: list[str] | None) -> str:

@@ -12,13 +12,13 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from harness.context import Context
 from harness.loadgen import Load
-from harness.procs import HarnessError, ServerProcess
+from harness.procs import HarnessError, Pending, ServerProcess
 from harness.results import Comparison, Goal
-from harness.servers import Pending, Target
+from harness.servers import Target
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +32,16 @@ Contender = tuple[str, Callable[[], Target]]
 START_TIMEOUT = 180.0
 
 
+@dataclass(frozen=True)
+class InProcess:
+    """Rates measured in process, without a server: rows of their own."""
+
+    #: the rows it fills, in the order ``measure`` returns them
+    names: tuple[str, ...]
+    #: seconds per rate -> one Load per name
+    measure: Callable[[float], dict[str, Load]]
+
+
 def compare(
     ctx: Context,
     contenders: Sequence[Contender],
@@ -42,17 +52,30 @@ def compare(
     load: LoadRun,
     ready: Ready,
     goals: Sequence[Goal] = (),
+    in_process: InProcess | None = None,
 ) -> Comparison:
-    """Measures each described target; one that cannot be described is pending."""
+    """Measures each described target; one that cannot be described is pending.
+
+    ``in_process`` (rates measured without a server) takes its turn in every
+    round like a server does; its figures hold for every concurrency.
+    """
     targets, result = _describe(contenders, concurrencies, goals)
+    if in_process is not None:
+        result.servers += list(in_process.names)
     with ExitStack() as stack:
         running = _start_all(ctx, stack, targets, tag, ready, result)
         _warm_up(ctx, running, max(concurrencies), load, result)
         for index in range(ctx.settings.rounds):
-            order = running[index % len(running) :] + running[: index % len(running)]
-            for concurrency in concurrencies:
-                for target in order:
-                    _measure(target, concurrency, seconds, load, result)
+            turns: list[Target | InProcess] = [*running]
+            if in_process is not None:
+                turns.append(in_process)
+            shift = index % len(turns)
+            for turn in turns[shift:] + turns[:shift]:
+                if isinstance(turn, InProcess):
+                    _measure_in_process(turn, concurrencies, seconds, result)
+                    continue
+                for concurrency in concurrencies:
+                    _measure(turn, concurrency, seconds, load, result)
     return result
 
 
@@ -140,3 +163,24 @@ def _measure(
 
 def deadline(seconds: float = START_TIMEOUT) -> float:
     return time.perf_counter() + seconds
+
+
+def _measure_in_process(
+    in_process: InProcess,
+    concurrencies: Sequence[int],
+    seconds: float,
+    result: Comparison,
+) -> None:
+    if any(name in result.failed for name in in_process.names):
+        return
+    try:
+        measured = in_process.measure(seconds)
+    except HarnessError as exc:
+        logger.error("in-process measurement failed: %s", exc)
+        for name in in_process.names:
+            result.failed[name] = str(exc)
+        return
+    for name, load in measured.items():
+        logger.info("%-28s %8.1f per second", name, load.rps)
+        for concurrency in concurrencies:
+            result.add(name, concurrency, load)

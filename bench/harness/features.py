@@ -33,12 +33,3 @@ def detect() -> Features:
         batching="batching" in serve,
         clients="clients" in generate,
     )
-
-
-def client_flavours() -> tuple[str, ...]:
-    """Every client flavour the installed modelwire registers."""
-    try:
-        from modelwire.generator import clients
-    except ImportError:
-        return ()
-    return tuple(sorted(clients.FLAVOURS))

@@ -25,7 +25,8 @@ def describe(tools: Tools) -> dict[str, str]:
         "modelwire": f"{_version('modelwire')} at {_checkout()}",
         "grpcio": _version("grpcio"),
         "protobuf": _version("protobuf"),
-        "caikit": _caikit_versions(tools.caikit_python),
+        "caikit": (tools.left_out or {}).get("caikit_python")
+        or _caikit_versions(tools.caikit_python),
         "ghz": GHZ_VERSION if tools.ghz else "missing",
         "wrk": _wrk_version(tools.wrk),
     }

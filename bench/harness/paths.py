@@ -22,3 +22,5 @@ TOOLS = BENCH / ".tools"
 WORK = BENCH / ".work"
 
 DOCS_REPORT = ROOT / "docs" / "benchmarks.md"
+#: the hand-written reading of the figures, appended to the report
+FINDINGS = BENCH / "findings.md"

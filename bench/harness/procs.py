@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import os
 import signal
@@ -14,10 +15,16 @@ from types import TracebackType
 logger = logging.getLogger(__name__)
 #: seconds a server gets to stop on SIGTERM before it is killed
 STOP_GRACE = 10.0
+#: prctl option: the signal a process gets when its parent dies
+_PR_SET_PDEATHSIG = 1
 
 
 class HarnessError(RuntimeError):
     """A measurement could not be taken: a tool failed, a server died, ..."""
+
+
+class Pending(HarnessError):
+    """Not measured on purpose: a modelwire feature still missing, or left out."""
 
 
 def run_command(
@@ -92,6 +99,7 @@ class ServerProcess:
                 env={**os.environ, **self.env},
                 cwd=self.cwd,
                 start_new_session=True,
+                preexec_fn=_die_with_parent,
             )
         return self
 
@@ -146,3 +154,14 @@ class ServerProcess:
         traceback: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+def _die_with_parent() -> None:
+    """Runs in the child before exec: a killed harness leaves no server behind.
+
+    The server runs in its own session (so that ``stop`` reaches its helper
+    processes), which also shields it from the harness's terminal; the kernel
+    kills it instead when the harness goes.
+    """
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)

@@ -37,7 +37,7 @@ def profile(
 ) -> Profile:
     py_spy = ctx.tools.need("py_spy")
     seconds = ctx.settings.profile_seconds
-    tag = f"profile-{target.name}".replace(" ", "-")
+    tag = f"profile-{workload}-{target.name}".replace(" ", "-").replace("/", "-")
     raw = ctx.work / "profiles" / f"{tag}.txt"
     raw.parent.mkdir(parents=True, exist_ok=True)
     with target.process(ctx, tag, ctx.server_cpus) as process:

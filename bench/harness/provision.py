@@ -15,8 +15,8 @@ import venv
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.paths import TOOLS, VENVS
-from harness.procs import HarnessError, run_command
+from harness.paths import ROOT, TOOLS, VENVS
+from harness.procs import HarnessError, Pending, run_command
 
 logger = logging.getLogger(__name__)
 
@@ -36,24 +36,36 @@ class Tools:
     wrk: Path | None = None
     caikit_python: Path | None = None
     py_spy: Path | None = None
+    #: client flavours whose generator tools are all there
+    client_flavours: tuple[str, ...] | None = None
     missing: dict[str, str] | None = None
+    #: tool -> why it was left out on request (its rows are pending, not failed)
+    left_out: dict[str, str] | None = None
 
     def need(self, name: str) -> Path:
         path = getattr(self, name)
+        if name in (self.left_out or {}):
+            raise Pending((self.left_out or {})[name])
         if path is None:
             reason = (self.missing or {}).get(name, "not provisioned")
             raise HarnessError(f"{name} is not available: {reason}")
         return path
 
 
-def provision() -> Tools:
-    tools = Tools(missing={})
+def provision(*, caikit: bool = True) -> Tools:
+    """Sets up every tool; ``caikit=False`` leaves out Caikit's environment."""
+    tools = Tools(missing={}, left_out={})
     steps = {
         "ghz": ensure_ghz,
         "wrk": ensure_wrk,
         "caikit_python": ensure_caikit_venv,
         "py_spy": ensure_py_spy,
+        "client_flavours": ensure_client_tools,
     }
+    if not caikit:
+        del steps["caikit_python"]
+        assert tools.left_out is not None
+        tools.left_out["caikit_python"] = "left out of this run (--no-caikit)"
     for name, step in steps.items():
         try:
             setattr(tools, name, step())
@@ -186,6 +198,83 @@ def _compile_caikit_stubs(python: Path) -> None:
     argv = [python, "-m", "grpc_tools.protoc", "-Iprotos"]
     argv += ["--python_out=.", "--grpc_python_out=.", *[f"protos/{p}" for p in protos]]
     run_command(argv, timeout=120, cwd=folder)
+
+
+# ------------------------------------------------------- client flavours
+
+#: the Go plugins of the go flavour, installed where the harness keeps its tools
+GO_PLUGINS = {
+    "protoc-gen-go": "google.golang.org/protobuf/cmd/protoc-gen-go",
+    "protoc-gen-go-grpc": "google.golang.org/grpc/cmd/protoc-gen-go-grpc",
+}
+
+
+def ensure_client_tools() -> tuple[str, ...]:
+    """Every client flavour, once the tools that generate it are installed.
+
+    The versions are modelwire's own pins: the Go plugins' from the go
+    flavour, the others from ``scripts/setup-clients.sh``.
+    """
+    from modelwire.generator.clients import FLAVOURS
+
+    _point_at_go_plugins()
+    if _missing_toolchains(FLAVOURS):
+        logger.info("installing the client flavours' tools")
+        run_command(
+            ["bash", ROOT / "scripts" / "setup-clients.sh"], timeout=INSTALL_TIMEOUT
+        )
+        _install_go_plugins()
+    missing = _missing_toolchains(FLAVOURS)
+    if missing:
+        reasons = "; ".join(f"{name}: {why}" for name, why in missing.items())
+        raise HarnessError(f"client flavours without their tools: {reasons}")
+    return tuple(sorted(FLAVOURS))
+
+
+def _missing_toolchains(flavours: dict[str, type]) -> dict[str, str]:
+    from modelwire.generator.clients import ToolchainMissing
+
+    missing = {}
+    for name, flavour in flavours.items():
+        try:
+            flavour().check_toolchain()
+        except ToolchainMissing as exc:
+            missing[name] = str(exc)
+    return missing
+
+
+def _go_plugin_env(name: str) -> str:
+    # The go flavour reads a plugin's path from MODELWIRE_<NAME>.
+    return "MODELWIRE_" + name.upper().replace("-", "_")
+
+
+def _point_at_go_plugins() -> None:
+    for name in GO_PLUGINS:
+        binary = TOOLS / "bin" / name
+        if binary.exists():
+            # Generator runs inherit the harness's environment.
+            os.environ.setdefault(_go_plugin_env(name), str(binary))
+
+
+def _install_go_plugins() -> None:
+    from modelwire.generator.clients import go as go_flavour
+
+    go = shutil.which("go")
+    if go is None:
+        raise HarnessError(
+            "the go client's plugins are built with Go; `go` is not on PATH"
+        )
+    versions = {
+        "protoc-gen-go": go_flavour.PROTOC_GEN_GO,
+        "protoc-gen-go-grpc": f"v{go_flavour.PROTOC_GEN_GO_GRPC}",
+    }
+    for name, package in GO_PLUGINS.items():
+        run_command(
+            [go, "install", f"{package}@{versions[name]}"],
+            timeout=INSTALL_TIMEOUT,
+            env={"GOBIN": str(TOOLS / "bin"), "GOFLAGS": ""},
+        )
+    _point_at_go_plugins()
 
 
 # ---------------------------------------------------------------- py-spy

@@ -36,6 +36,8 @@ class Report:
     data: dict[str, Any] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
     profiles: list[Profile] = field(default_factory=list)
+    #: hand-written reading of the figures (bench/findings.md), appended as is
+    findings: str = ""
 
 
 def render(report: Report) -> str:
@@ -49,7 +51,20 @@ def render(report: Report) -> str:
         _part(report, "memory", _memory),
         _profiles(report.profiles),
     ]
-    return "\n\n".join(s for s in sections if s).rstrip() + "\n"
+    measured = "\n\n".join(s for s in sections if s).rstrip() + "\n"
+    return with_findings(measured, report.findings)
+
+
+#: where the measured part of the report ends and the hand-written reading begins
+FINDINGS_MARK = "<!-- findings: bench/findings.md, appended as is -->"
+
+
+def with_findings(document: str, findings: str) -> str:
+    """``document`` up to the mark, then ``findings`` (nothing when empty)."""
+    measured = document.split(FINDINGS_MARK, 1)[0].rstrip() + "\n"
+    if not findings.strip():
+        return measured
+    return f"{measured}\n{FINDINGS_MARK}\n\n{findings.strip()}\n"
 
 
 # ----------------------------------------------------------------- helpers
@@ -206,7 +221,12 @@ def _sentiment(result: Comparison, settings: Settings) -> str:
         "(Caikit's module wraps the example's own `SentimentClassifier`), "
         f"{settings.sentiment_callers} concurrent ghz callers sending 16 "
         f"sentences in turn for {settings.sentiment_seconds:g} s; servers not "
-        "pinned.\n\n" + _comparison(result, "sentences/s")
+        "pinned, one torch thread in every process (`OMP_NUM_THREADS=1`). The "
+        "*in process* rows are the model's own rates on the same sentences, "
+        "without a server: one sentence at a time, and batches of "
+        f"{settings.sentiment_callers} (the ceiling for batching); they take "
+        "their turn in every round like the servers.\n\n"
+        + _comparison(result, "sentences/s")
     )
 
 
@@ -276,7 +296,9 @@ def _generator(result: GeneratorRuns, settings: Settings) -> str:
         "A fresh `modelwire generate` process per run (imports included) on a "
         "synthetic library: each module has its own task and input and output "
         "data objects, in its own file. Fastest of "
-        f"{settings.generator_repeats} run(s); peak RSS from the kernel's "
+        f"{settings.generator_repeats} run(s) for protos alone, "
+        f"{settings.generator_client_repeats} with the clients; peak RSS from "
+        "the kernel's "
         "accounting of the child. The per-module columns are the cost added "
         "from the previous size: equal figures mean linear growth.\n\n"
         + table(headers, rows)
@@ -302,20 +324,27 @@ def _generator_row(run: Any, previous: Any) -> list[str]:
 
 
 def _linearity(result: GeneratorRuns) -> str:
-    runs = sorted((r for r in result.runs if not r.flavours), key=lambda r: r.modules)
-    if len(runs) < 3:
-        return ""
-    slopes = [
-        (b.seconds - a.seconds) / (b.modules - a.modules)
-        for a, b in itertools.pairwise(runs)
-    ]
-    if slopes[0] <= 0:
-        return ""
-    return (
-        f"\n\nPer-module cost from {runs[-2].modules} to {runs[-1].modules} modules "
-        f"is {slopes[-1] / slopes[0]:.2f}x the cost from {runs[0].modules} to "
-        f"{runs[1].modules} (1.00x is exactly linear)."
-    )
+    """One sentence per output: the last per-module cost against the first."""
+    sentences = []
+    for flavours in sorted({run.flavours for run in result.runs}):
+        runs = sorted(
+            (r for r in result.runs if r.flavours == flavours), key=lambda r: r.modules
+        )
+        if len(runs) < 3:
+            continue
+        slopes = [
+            (b.seconds - a.seconds) / (b.modules - a.modules)
+            for a, b in itertools.pairwise(runs)
+        ]
+        if slopes[0] <= 0:
+            continue
+        output = "protos and every client" if flavours else "protos alone"
+        sentences.append(
+            f"For {output}, the per-module cost from {runs[-2].modules} to "
+            f"{runs[-1].modules} modules is {slopes[-1] / slopes[0]:.2f}x the cost "
+            f"from {runs[0].modules} to {runs[1].modules} (1.00x is exactly linear)."
+        )
+    return "".join(f"\n\n{sentence}" for sentence in sentences)
 
 
 def _memory(result: MemoryRuns, settings: Settings) -> str:

@@ -15,8 +15,12 @@ from harness.context import Context, free_ports
 from harness.features import Features
 from harness.loadgen import GrpcCall, HttpCall
 from harness.paths import EXAMPLES, LIBS, MODELWIRE, PYTHON, SERVERS
-from harness.procs import HarnessError, ServerProcess, pinned
+from harness.procs import HarnessError, Pending, ServerProcess, pinned
 
+#: torch's threads in every sentiment process. On a small machine shared with
+#: other work, two OpenMP threads that wait for each other at every barrier
+#: run several times slower than one; one thread each keeps servers comparable.
+SENTIMENT_ENV = {"OMP_NUM_THREADS": "1"}
 ECHO_TEXT = "hello, benchmark"
 ECHO_REQUEST = {"text": ECHO_TEXT}
 #: what the sentiment load sends, in turn: short and long, both polarities
@@ -38,10 +42,6 @@ SENTENCES = (
     "Exactly what I needed for the garden; sturdy and easy to clean.",
     "I returned it the next day because the screen had dead pixels.",
 )
-
-
-class Pending(HarnessError):
-    """The target needs a modelwire feature that is not in this version yet."""
 
 
 @dataclass(frozen=True)
@@ -214,7 +214,7 @@ def modelwire_sentiment(ctx: Context, *, batching: bool | None = None) -> Target
         if batching is None
         else f"modelwire, batching {'on' if batching else 'off'}"
     )
-    return Target(name, argv, grpc=call)
+    return Target(name, argv, env=SENTIMENT_ENV, grpc=call)
 
 
 def caikit_sentiment(ctx: Context) -> Target:
@@ -226,6 +226,7 @@ def caikit_sentiment(ctx: Context) -> Target:
         models,
         artefacts.SENTIMENT_MODEL,
         sentiment_requests(),
+        env=SENTIMENT_ENV,
     )
 
 
@@ -241,6 +242,7 @@ def _caikit(
     requests: object,
     *,
     http: bool = False,
+    env: Mapping[str, str] | None = None,
 ) -> Target:
     python = ctx.tools.need("caikit_python")
     api = artefacts.caikit_api(python, ctx.work, library, task)
@@ -253,7 +255,7 @@ def _caikit(
         http_port=http_port if http else None,
         workers=ctx.settings.workers,
     )
-    env = {**artefacts.caikit_env(), "CONFIG_FILES": str(config)}
+    env = {**artefacts.caikit_env(), **(env or {}), "CONFIG_FILES": str(config)}
     metadata = {"mm-model-id": model_id}
     call = GrpcCall(_address(grpc_port), api.protoset, api.method, requests, metadata)
     http_call = None

@@ -24,6 +24,8 @@ class Settings:
     cold_start_warmup: bool = True
     generator_sizes: tuple[int, ...] = (10, 100, 1000)
     generator_repeats: int = 3
+    #: runs with every client flavour take minutes at 1000 modules: fewer repeats
+    generator_client_repeats: int = 1
     #: client flavours to generate; None means every flavour modelwire offers
     generator_flavours: tuple[str, ...] | None = None
     #: echo calls after which the server's RSS is read; the first is the baseline
@@ -31,7 +33,16 @@ class Settings:
     profile_seconds: float = 10.0
 
 
-FULL = Settings(mode="full", seconds=8.0, warmup_seconds=1.0, rounds=2)
+#: About 15 minutes on two cores. Three short rounds rather than two long ones:
+#: the median of three within-round ratios shrugs off one disturbed round.
+FULL = Settings(
+    mode="full",
+    seconds=5.0,
+    warmup_seconds=1.0,
+    rounds=3,
+    sentiment_seconds=10.0,
+    generator_repeats=2,
+)
 
 QUICK = Settings(
     mode="quick",

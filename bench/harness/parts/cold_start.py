@@ -14,9 +14,9 @@ from functools import partial
 from harness import probe, servers
 from harness.compare import deadline
 from harness.context import Context
-from harness.procs import HarnessError
+from harness.procs import HarnessError, Pending
 from harness.results import ColdStarts
-from harness.servers import ECHO_TEXT, Pending, Target
+from harness.servers import ECHO_TEXT, Target
 
 logger = logging.getLogger(__name__)
 ECHO = "echo"

@@ -18,7 +18,6 @@ import time
 from pathlib import Path
 
 from harness.context import Context
-from harness.features import client_flavours
 from harness.paths import MODELWIRE
 from harness.procs import HarnessError, tail
 from harness.results import GeneratorRun, GeneratorRuns
@@ -106,8 +105,12 @@ def _flavours(ctx: Context, result: GeneratorRuns) -> tuple[str, ...]:
             "modelwire generate has no --clients option yet"
         )
         return ()
+    if ctx.tools.client_flavours is None:
+        why = (ctx.tools.missing or {}).get("client_flavours", "not provisioned")
+        result.failed["all client flavours"] = why
+        return ()
     chosen = ctx.settings.generator_flavours
-    return client_flavours() if chosen is None else chosen
+    return ctx.tools.client_flavours if chosen is None else chosen
 
 
 def _label(modules: int, flavours: tuple[str, ...]) -> str:
@@ -145,9 +148,8 @@ def generate_argv(
     argv = [str(MODELWIRE), "generate", library_name(modules)]
     argv += ["--app-dir", str(app_dir), "--out", str(out / "api")]
     argv += ["--lock", str(out / "modelwire.lock.json")]
-    # Client flavours: one --clients option per flavour.
-    for flavour in flavours:
-        argv += ["--clients", flavour]
+    if flavours:
+        argv += ["--clients", ",".join(flavours)]
     return argv
 
 
@@ -155,10 +157,11 @@ def _fastest(
     ctx: Context, app_dir: Path, modules: int, flavours: tuple[str, ...]
 ) -> GeneratorRun:
     """The quickest of the repeats: the one least disturbed by the machine."""
-    runs = [
-        _generate(ctx, app_dir, modules, flavours)
-        for _ in range(ctx.settings.generator_repeats)
-    ]
+    settings = ctx.settings
+    repeats = (
+        settings.generator_client_repeats if flavours else settings.generator_repeats
+    )
+    runs = [_generate(ctx, app_dir, modules, flavours) for _ in range(repeats)]
     return min(runs, key=lambda run: run.seconds)
 
 
