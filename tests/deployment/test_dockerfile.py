@@ -40,7 +40,7 @@ def test_default_command_is_a_modelmesh_serve_invocation():
     params = serve_params(list(entrypoint.value) + list(command.value))
     assert params["modelmesh"] is True
     assert params["models"] is None
-    assert params["app_dir"] == Path("/opt/app")
+    assert Path(params["app_dir"]) == Path("/opt/app")
     assert [int(p) for p in last(stage, "EXPOSE").value] == [params["port"]]
 
 
