@@ -95,6 +95,8 @@ class BetterprotoModel:
         self.betterproto2 = BETTERPROTO2
         self.grpcio_floor = GRPCIO_FLOOR
         self.grpclib_floor = GRPCLIB_FLOOR
+        #: set by render(): whether the package gets durations.py
+        self.corrects_durations = False
 
     @property
     def modules(self) -> list[str]:
@@ -207,7 +209,9 @@ class BetterprotoFlavour(Flavour):
         # errors.py is the python flavour's: both raise the same exceptions.
         templates = {"__init__.py": self.name, "client.py": self.name}
         templates |= {"errors.py": "python", "messages.py": self.name}
-        templates["durations.py"] = self.name
+        model.corrects_durations = _defines_duration(files, model.package)
+        if model.corrects_durations:
+            templates["durations.py"] = self.name
         for name, folder in templates.items():
             files[f"{model.package}/{name}"] = render_template(
                 folder, f"{name}.j2", model=model, context=context
@@ -225,6 +229,12 @@ class BetterprotoFlavour(Flavour):
         return find_tool(
             PLUGIN, "MODELWIRE_BETTERPROTO2_PLUGIN", [Path(sys.executable).parent]
         )
+
+
+def _defines_duration(files: dict[str, str], package: str) -> bool:
+    """Whether betterproto2 generated ``Duration``: only APIs that use one get it."""
+    well_known = files.get(f"{package}/proto/google/protobuf/__init__.py", "")
+    return "class Duration(" in well_known
 
 
 def _with_ruff_on_path(plugin: Path, folder: Path) -> Path:
