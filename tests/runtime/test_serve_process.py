@@ -35,7 +35,7 @@ def models_dir(tmp_path: Path) -> Path:
 @pytest.fixture
 def server(models_dir: Path) -> Iterator[tuple[subprocess.Popen[str], str]]:
     command = [str(MODELWIRE), "serve", "rtlib", "--models", str(models_dir)]
-    command += ["--port", "0", "--app-dir", str(TESTS_DIR)]
+    command += ["--port", "0", "--http-port", "0", "--app-dir", str(TESTS_DIR)]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     process = subprocess.Popen(
         command, stderr=subprocess.PIPE, text=True, env=env, encoding="utf-8"
