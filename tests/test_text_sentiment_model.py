@@ -379,3 +379,17 @@ def test_training_is_deterministic() -> None:
     first = SentimentClassifier.train(examples, epochs=50)
     second = SentimentClassifier.train(examples, epochs=50)
     assert first.run_batch(SAMPLES) == second.run_batch(SAMPLES)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_concurrency_fills_the_cores_without_oversubscribing(
+    classifier: SentimentClassifier, threads: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """torch threads times concurrent calls never exceeds the cores."""
+    before = torch.get_num_threads()
+    monkeypatch.setattr("os.cpu_count", lambda: 4)
+    try:
+        torch.set_num_threads(threads)
+        assert classifier.concurrency == 4 // threads
+    finally:
+        torch.set_num_threads(before)

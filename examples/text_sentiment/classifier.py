@@ -619,9 +619,15 @@ class SentimentClassifier(ModuleBase):
     Build one with ``train()`` or ``load()``.
     """
 
-    #: torch already spreads one forward pass over every core; overlapping
-    #: calls would only oversubscribe them. Batching serves concurrency instead.
-    concurrency = 1
+    @property
+    def concurrency(self) -> int:  # type: ignore[override]
+        """Calls (or batches) at once that fill the cores without oversubscribing.
+
+        torch spreads one forward pass over its intra-op threads (every core
+        by default, so one call at a time); with fewer threads per process
+        (``OMP_NUM_THREADS=1``, say) more calls run side by side.
+        """
+        return max(1, (os.cpu_count() or 1) // torch.get_num_threads())
 
     def __init__(self, scorer: _Scorer) -> None:
         self._scorer = scorer

@@ -95,6 +95,35 @@ class _Tracked:
         return text.upper()
 
 
+class _TrackedBatches(_Tracked):
+    """Counts how many run_batch() calls overlap, and records their sizes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sizes: list[int] = []
+
+    def run_batch(self, text: list[str]) -> list[str]:
+        with self.lock:
+            self.sizes.append(len(text))
+        return [self.run(t) for t in text]
+
+
+@pytest.mark.parametrize(("workers", "peak"), [(1, 1), (2, 2)])
+def test_batcher_runs_up_to_its_workers_batches_at_once(workers, peak):
+    """A module's concurrency is how many batches run at once; none overlap beyond it."""
+    module = _TrackedBatches()
+    batcher = Batcher(module, BatchSettings(max_size=2, max_wait=0.2), "t", workers)
+    try:
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            texts = [f"t{i}" for i in range(8)]
+            results = list(pool.map(lambda t: batcher.call({"text": t}), texts))
+    finally:
+        batcher.close()
+    assert results == [f"T{i}" for i in range(8)]
+    assert module.peak == peak
+    assert sum(module.sizes) == 8 and max(module.sizes) <= 2
+
+
 @pytest.mark.parametrize(("limit", "peak"), [(1, 1), (None, 4)])
 def test_direct_executor_limits_overlapping_runs(limit, peak):
     """With batching off, run() is called at most `concurrency` times at once."""

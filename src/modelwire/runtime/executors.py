@@ -5,7 +5,9 @@
 that already uses every core gains nothing from more parallel calls and
 loses to oversubscription). ``Batcher`` gathers concurrent unary calls for
 one model into ``run_batch`` calls of up to ``max_size`` items, waiting at
-most ``max_wait`` seconds after the first one arrives.
+most ``max_wait`` seconds after the first one arrives; it runs up to
+``concurrency`` batches at once (one by default), so that a module whose
+calls each use part of the cores can keep all of them busy.
 """
 
 from __future__ import annotations
@@ -59,7 +61,11 @@ class _Pending:
 
 
 class Batcher:
-    """One worker thread per model turns queued calls into ``run_batch`` calls.
+    """Worker threads of one model turn queued calls into ``run_batch`` calls.
+
+    There is one worker per batch that may run at once (the module's
+    ``concurrency``, default 1). While one runs a batch, the next gathers
+    the calls that arrive meanwhile, so batches stay full under load.
 
     ``run_batch`` receives each ``run`` parameter as a list (one entry per
     call, unset optional parameters filled with ``run``'s defaults) and
@@ -69,15 +75,22 @@ class Batcher:
     its own error.
     """
 
-    def __init__(self, instance: Any, settings: BatchSettings, name: str) -> None:
+    def __init__(
+        self, instance: Any, settings: BatchSettings, name: str, workers: int = 1
+    ) -> None:
         self._instance = instance
         self._settings = settings
         self._defaults = _run_defaults(instance)
         self._queue: queue.Queue[_Pending | None] = queue.Queue()
-        self._thread = threading.Thread(
-            target=self._loop, name=f"batch-{name}", daemon=True
-        )
-        self._thread.start()
+        self._threads = [
+            threading.Thread(target=self._loop, name=f"batch-{name}-{i}", daemon=True)
+            for i in range(max(1, workers))
+        ]
+        # Gathering is one worker at a time: two gathering at once would split
+        # the calls that arrive into two half-full batches.
+        self._gathering = threading.Lock()
+        for thread in self._threads:
+            thread.start()
 
     def call(self, kwargs: dict[str, Any]) -> Any:
         pending = _Pending(kwargs, Future())
@@ -85,15 +98,18 @@ class Batcher:
         return pending.future.result()
 
     def close(self) -> None:
-        self._queue.put(None)
-        self._thread.join(timeout=5)
+        for _ in self._threads:
+            self._queue.put(None)
+        for thread in self._threads:
+            thread.join(timeout=5)
 
     def _loop(self) -> None:
         while True:
-            first = self._queue.get()
-            if first is None:
-                return
-            batch = self._gather(first)
+            with self._gathering:
+                first = self._queue.get()
+                if first is None:
+                    return
+                batch = self._gather(first)
             self._run(batch)
             if batch[-1] is None:
                 return
@@ -158,6 +174,7 @@ def _run_defaults(instance: Any) -> dict[str, Any]:
 def make_executor(
     instance: Any, spec: Any, settings: BatchSettings, name: str
 ) -> Executor:
+    concurrency = getattr(instance, "concurrency", None)
     if settings.enabled and spec.batchable:
-        return Batcher(instance, settings, name)
-    return DirectExecutor(instance, getattr(instance, "concurrency", None))
+        return Batcher(instance, settings, name, concurrency or 1)
+    return DirectExecutor(instance, concurrency)
