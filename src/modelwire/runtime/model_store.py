@@ -225,11 +225,6 @@ class ModelStore:
 
     # ---------------------------------------------------- watched directory
 
-    def watch(self, models_dir: Path, lazy: bool = False) -> None:
-        """Serves the folders of ``models_dir``: now, or on first call when ``lazy``."""
-        self.attach(models_dir, lazy)
-        self.sync()
-
     def attach(self, models_dir: Path, lazy: bool = False) -> None:
         """Makes ``models_dir`` this store's folder; ``sync()`` then serves it."""
         self.models_dir = Path(models_dir)
