@@ -7,11 +7,18 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import grpc
+import httpx
 import pytest
 import rtlib
 
 from modelwire.runtime.executors import Batcher, BatchSettings, DirectExecutor
-from runtime.support import on
+from modelwire.runtime.gateway import CALL_THREADS, HttpGateway
+from modelwire.runtime.server import ServerSettings, create_runtime
+from runtime.support import on, write_models
+
+#: more calls than the gateway's fewest call threads, so that neither pool
+#: could hold a whole batch without the room batching adds
+FULL_BATCH = CALL_THREADS + 8
 
 
 def shout_all(api, stub, texts: list[str]) -> list[object]:
@@ -61,6 +68,51 @@ def test_failed_batch_is_retried_call_by_call(api, stub):
     error = replies[1]
     assert error.code() is grpc.StatusCode.INVALID_ARGUMENT
     assert "explode" in error.details()
+
+
+@pytest.fixture(scope="module")
+def few_workers(tmp_path_factory, api):
+    """A server with two workers, batches of FULL_BATCH, and a long wait to fill."""
+    models = write_models(
+        tmp_path_factory.mktemp("models"), {"shouter": "rtlib.shouter"}
+    )
+    batching = BatchSettings(max_size=FULL_BATCH, max_wait=5.0)
+    settings = ServerSettings(port=0, workers=2, batching=batching)
+    gateway = HttpGateway(port=0)
+    with create_runtime("rtlib", models, settings, extensions=[gateway]) as server:
+        yield server, gateway
+
+
+def _at_once(call, count: int) -> list[object]:
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        return list(pool.map(call, range(count)))
+
+
+def test_batches_fill_beyond_the_worker_threads_over_grpc(api, few_workers):
+    """Calls waiting for a batch do not use up the workers: the batch fills."""
+    server, _ = few_workers
+    with grpc.insecure_channel(server.address) as channel:
+        stub = api.grpc.WiretestServiceStub(channel)
+        replies = _at_once(
+            lambda i: stub.Shout(
+                api.pb.ShoutRequest(text=f"g{i}"), metadata=on("shouter"), timeout=30
+            ),
+            FULL_BATCH,
+        )
+    assert [r.text for r in replies] == [f"G{i}!" for i in range(FULL_BATCH)]
+    assert {r.batch_size for r in replies} == {FULL_BATCH}
+
+
+def test_batches_fill_beyond_the_worker_threads_over_http(few_workers):
+    """The gateway's call pool leaves the same room for calls awaiting a batch."""
+    _, gateway = few_workers
+    path = "/wiretest.v1/models/shouter/Shout"
+    with httpx.Client(base_url=gateway.url, timeout=30) as http:
+        replies = _at_once(
+            lambda i: http.post(path, json={"text": f"h{i}"}).json(), FULL_BATCH
+        )
+    assert [r["text"] for r in replies] == [f"H{i}!" for i in range(FULL_BATCH)]
+    assert {int(r["batchSize"]) for r in replies} == {FULL_BATCH}  # int64: a string
 
 
 def test_batcher_respects_max_size():

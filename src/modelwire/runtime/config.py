@@ -68,7 +68,13 @@ class ServerSection:
         flag="--host",
     )
     port: int = setting(8085, "gRPC port (0 picks a free one).", flag="--port", **_PORT)
-    workers: int = setting(8, "Threads serving calls.", flag="--workers", minimum=1)
+    workers: int = setting(
+        8,
+        "Threads serving calls (batching adds batch-size threads per core "
+        "for calls awaiting a batch).",
+        flag="--workers",
+        minimum=1,
+    )
     grace_s: float = setting(
         10.0,
         "Seconds in-flight calls get to finish on shutdown.",

@@ -8,12 +8,18 @@ one model into ``run_batch`` calls of up to ``max_size`` items, waiting at
 most ``max_wait`` seconds after the first one arrives; it runs up to
 ``concurrency`` batches at once (one by default), so that a module whose
 calls each use part of the cores can keep all of them busy.
+
+Every call waiting to join a batch holds a serving thread (grpcio's
+synchronous server and the gateway's call pool both block one per call),
+so the serving pools grow by ``waiting_threads`` when batching is on: a pool
+no larger than a batch would cap every batch at the pool's size.
 """
 
 from __future__ import annotations
 
 import inspect
 import logging
+import os
 import queue
 import threading
 import time
@@ -31,6 +37,19 @@ class BatchSettings:
     max_size: int = 32
     #: seconds to wait for more calls after the first one of a batch
     max_wait: float = 0.005
+
+
+def waiting_threads(settings: BatchSettings) -> int:
+    """Serving threads to add so that batches can fill: a batch per core.
+
+    A module runs as many batches at once as its ``concurrency``, which
+    sensible modules keep at or below the number of cores. Threads start
+    only when that many calls are in flight, so the headroom costs nothing
+    at rest.
+    """
+    if not settings.enabled:
+        return 0
+    return settings.max_size * (os.cpu_count() or 1)
 
 
 class Executor(Protocol):

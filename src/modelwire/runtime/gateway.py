@@ -46,8 +46,8 @@ logger = logging.getLogger(__name__)
 #: Optional request header: seconds the caller is willing to wait.
 TIMEOUT_HEADER = "request-timeout"
 JSON_TYPE = "application/json"
-#: threads running module calls: as many as anyio's default pool, which ran
-#: them before the gateway had its own
+#: fewest threads running module calls: as many as anyio's default pool, which
+#: ran them before the gateway had its own
 CALL_THREADS = 40
 
 
@@ -81,7 +81,8 @@ class HttpGateway(RuntimeExtension):
     def start(self) -> None:
         # Built now, so that methods other extensions installed are served too.
         assert self._runtime is not None
-        self._calls = CallThreads()
+        threads = max(CALL_THREADS, self._runtime.settings.serving_threads)
+        self._calls = CallThreads(threads)
         self.app = build_app(self._runtime, self._calls, self.observer)
         tls = self._tls.uvicorn_options() if self._tls is not None else {}
         config = uvicorn.Config(

@@ -19,7 +19,7 @@ from google.protobuf.message import DecodeError
 from modelwire.core.build import Built, ServiceInfo
 from modelwire.core.library import import_library
 from modelwire.core.registry import REGISTRY
-from modelwire.runtime.executors import BatchSettings
+from modelwire.runtime.executors import BatchSettings, waiting_threads
 from modelwire.runtime.handlers import MethodRunner, grpc_handler
 from modelwire.runtime.model_store import ModelStore
 from modelwire.runtime.ops.tls import TlsSettings
@@ -49,6 +49,11 @@ class ServerSettings:
     max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES
     #: serve TLS (and mTLS when it names a client CA) instead of plaintext
     tls: TlsSettings | None = None
+
+    @property
+    def serving_threads(self) -> int:
+        """A serving pool's size: ``workers``, plus room for calls awaiting a batch."""
+        return self.workers + waiting_threads(self.batching)
 
     def grpc_options(self) -> list[tuple[str, int]]:
         return [
@@ -135,7 +140,7 @@ class Runtime:
         self.startup_models = startup_models
         self.server = grpc.server(
             futures.ThreadPoolExecutor(
-                max_workers=settings.workers, thread_name_prefix="rpc"
+                max_workers=settings.serving_threads, thread_name_prefix="rpc"
             ),
             options=settings.grpc_options(),
         )
