@@ -176,6 +176,21 @@ def test_batcher_runs_up_to_its_workers_batches_at_once(workers, peak):
     assert sum(module.sizes) == 8 and max(module.sizes) <= 2
 
 
+def test_calls_spread_over_idle_lanes():
+    """Calls that arrive together are shared by the idle lanes, not one batch."""
+    module = _TrackedBatches()
+    batcher = Batcher(module, BatchSettings(max_size=8, max_wait=1.0), "t", 2)
+    try:
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            texts = [f"t{i}" for i in range(8)]
+            results = list(pool.map(lambda t: batcher.call({"text": t}), texts))
+    finally:
+        batcher.close()
+    assert results == [f"T{i}" for i in range(8)]
+    assert sum(module.sizes) == 8 and max(module.sizes) <= 4
+    assert module.peak == 2
+
+
 @pytest.mark.parametrize(("limit", "peak"), [(1, 1), (None, 4)])
 def test_direct_executor_limits_overlapping_runs(limit, peak):
     """With batching off, run() is called at most `concurrency` times at once."""

@@ -20,9 +20,9 @@ from __future__ import annotations
 import inspect
 import logging
 import os
-import queue
 import threading
 import time
+from collections import deque
 from concurrent.futures import Future
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
@@ -82,9 +82,12 @@ class _Pending:
 class Batcher:
     """Worker threads of one model turn queued calls into ``run_batch`` calls.
 
-    There is one worker per batch that may run at once (the module's
-    ``concurrency``, default 1). While one runs a batch, the next gathers
-    the calls that arrive meanwhile, so batches stay full under load.
+    There is one worker (a lane) per batch that may run at once: the module's
+    ``concurrency``, default 1. One lane at a time gathers, while the others
+    run; its batch closes when full, or ``max_wait`` after it began to
+    gather. Lanes that wait to gather are left their share of a closing
+    batch: otherwise, once one lane has taken every caller's call, the lanes
+    take turns with all of them and each idles half of the time.
 
     ``run_batch`` receives each ``run`` parameter as a list (one entry per
     call, unset optional parameters filled with ``run``'s defaults) and
@@ -95,65 +98,84 @@ class Batcher:
     """
 
     def __init__(
-        self, instance: Any, settings: BatchSettings, name: str, workers: int = 1
+        self, instance: Any, settings: BatchSettings, name: str, lanes: int = 1
     ) -> None:
         self._instance = instance
         self._settings = settings
         self._defaults = _run_defaults(instance)
-        self._queue: queue.Queue[_Pending | None] = queue.Queue()
-        self._threads = [
-            threading.Thread(target=self._loop, name=f"batch-{name}-{i}", daemon=True)
-            for i in range(max(1, workers))
-        ]
-        # Gathering is one worker at a time: two gathering at once would split
+        self._lanes = max(1, lanes)
+        self._pending: deque[_Pending] = deque()
+        self._busy_lanes = 0
+        #: calls were left for a waiting lane: they have waited long enough
+        self._left_over = False
+        self._closed = False
+        # Guards the fields above; notified on a new call and on close.
+        self._changed = threading.Condition()
+        # Gathering is one lane at a time: two gathering at once would split
         # the calls that arrive into two half-full batches.
         self._gathering = threading.Lock()
+        self._threads = [
+            threading.Thread(target=self._loop, name=f"batch-{name}-{i}", daemon=True)
+            for i in range(self._lanes)
+        ]
         for thread in self._threads:
             thread.start()
 
     def call(self, kwargs: dict[str, Any]) -> Any:
         pending = _Pending(kwargs, Future())
-        self._queue.put(pending)
+        with self._changed:
+            if self._closed:
+                raise RuntimeError("this model's batcher is closed")
+            self._pending.append(pending)
+            self._changed.notify_all()
         return pending.future.result()
 
     def close(self) -> None:
-        for _ in self._threads:
-            self._queue.put(None)
+        """Runs the calls already queued, then stops the lanes."""
+        with self._changed:
+            self._closed = True
+            self._changed.notify_all()
         for thread in self._threads:
             thread.join(timeout=5)
 
     def _loop(self) -> None:
         while True:
             with self._gathering:
-                first = self._queue.get()
-                if first is None:
-                    return
-                batch = self._gather(first)
-            self._run(batch)
-            if batch[-1] is None:
+                batch = self._next_batch()
+            if not batch:
                 return
-
-    def _gather(self, first: _Pending) -> list[Any]:
-        batch: list[Any] = [first]
-        deadline = time.monotonic() + self._settings.max_wait
-        while len(batch) < self._settings.max_size:
-            remaining = deadline - time.monotonic()
             try:
-                # Calls already queued join at once; otherwise wait a little.
-                item = (
-                    self._queue.get(timeout=remaining)
-                    if remaining > 0
-                    else (self._queue.get_nowait())
-                )
-            except queue.Empty:
-                break
-            batch.append(item)
-            if item is None:
-                break
-        return batch
+                self._run(batch)
+            finally:
+                with self._changed:
+                    self._busy_lanes -= 1
 
-    def _run(self, batch: list[Any]) -> None:
-        calls = [item for item in batch if item is not None]
+    def _next_batch(self) -> list[_Pending]:
+        """The calls of the next batch; empty once closed with nothing queued."""
+        with self._changed:
+            while not self._pending and not self._closed:
+                self._changed.wait()
+            if not self._pending:
+                return []
+            wait = 0.0 if self._left_over else self._settings.max_wait
+            deadline = time.monotonic() + wait
+            while not self._closes():
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                self._changed.wait(remaining)
+            size = min(len(self._pending), self._settings.max_size)
+            # Lanes neither running nor gathering wait for this one to finish.
+            waiting_lanes = self._lanes - self._busy_lanes - 1
+            size = -(-size // (waiting_lanes + 1))
+            self._left_over = size < len(self._pending)
+            self._busy_lanes += 1
+            return [self._pending.popleft() for _ in range(size)]
+
+    def _closes(self) -> bool:
+        return len(self._pending) >= self._settings.max_size or self._closed
+
+    def _run(self, calls: list[_Pending]) -> None:
         try:
             results = self._instance.run_batch(**self._columns(calls))
             if len(results) != len(calls):
