@@ -221,11 +221,12 @@ def _sentiment(result: Comparison, settings: Settings) -> str:
         "(Caikit's module wraps the example's own `SentimentClassifier`), "
         f"{settings.sentiment_callers} concurrent ghz callers sending 16 "
         f"sentences in turn for {settings.sentiment_seconds:g} s; servers not "
-        "pinned, one torch thread in every process (`OMP_NUM_THREADS=1`). The "
-        "*in process* rows are the model's own rates on the same sentences, "
-        "without a server: one sentence at a time, and batches of "
-        f"{settings.sentiment_callers} (the ceiling for batching); they take "
-        "their turn in every round like the servers.\n\n"
+        "pinned, one torch thread in every server process "
+        "(`OMP_NUM_THREADS=1`). The *in process* rows are the model's own "
+        "rates on the same sentences, without a server: one sentence at a "
+        f"time, and batches of {settings.sentiment_callers} (the ceiling for "
+        "batching), each the better of one torch thread and one per core; "
+        "they take their turn in every round like the servers.\n\n"
         + _comparison(result, "sentences/s")
     )
 
