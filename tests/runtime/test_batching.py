@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -200,6 +201,51 @@ def test_direct_executor_limits_overlapping_runs(limit, peak):
         results = list(pool.map(lambda t: executor.call({"text": t}), "abcd"))
     assert results == ["A", "B", "C", "D"]
     assert module.peak == peak
+
+
+def test_direct_executor_runs_on_its_own_lanes_in_the_callers_context():
+    """Limited calls run on the model's own threads, each seeing its caller's context."""
+    request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id")
+
+    class Module:
+        def run(self, text: str) -> tuple[str, str, str]:
+            return text, request_id.get(), threading.current_thread().name
+
+    executor = DirectExecutor(Module(), 2, "m")
+
+    def call(text: str) -> tuple[str, str, str]:
+        request_id.set(f"id-{text}")
+        return executor.call({"text": text})
+
+    try:
+        with ThreadPoolExecutor(max_workers=6) as pool:
+            results = list(pool.map(call, "abcdef"))
+    finally:
+        executor.close()
+    assert [(text, rid) for text, rid, _ in results] == [
+        (t, f"id-{t}") for t in "abcdef"
+    ]
+    assert {thread for _, _, thread in results} <= {"run-m-0", "run-m-1"}
+
+
+def test_direct_executor_close_finishes_queued_calls():
+    """Closing runs the calls already queued; a call after closing is refused."""
+    module = _Tracked()
+    executor = DirectExecutor(module, 1, "m")
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        futures = [pool.submit(executor.call, {"text": t}) for t in "abcd"]
+        _wait_until(lambda: module.active == 1 and executor._queue.qsize() == 3)
+        executor.close()
+        assert [f.result(timeout=5) for f in futures] == ["A", "B", "C", "D"]
+    with pytest.raises(RuntimeError, match="closed"):
+        executor.call({"text": "late"})
+
+
+def _wait_until(condition, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "the condition never held"
+        time.sleep(0.005)
 
 
 def test_run_batch_must_use_run_parameter_names():

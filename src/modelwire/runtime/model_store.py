@@ -27,7 +27,6 @@ from modelwire.core.modules import ModuleSpec
 from modelwire.core.registry import Registry
 from modelwire.runtime.executors import (
     BatchSettings,
-    DirectExecutor,
     Executor,
     make_executor,
 )
@@ -345,8 +344,7 @@ class _Retiring:
             if not closed:
                 self._active += 1
         if closed:
-            limit = getattr(self._instance, "concurrency", None)
-            return DirectExecutor(self._instance, limit).call(kwargs)
+            return self._instance.run(**kwargs)
         try:
             return self._inner.call(kwargs)
         finally:
