@@ -116,6 +116,14 @@ def test_batches_fill_beyond_the_worker_threads_over_http(few_workers):
     assert {int(r["batchSize"]) for r in replies} == {FULL_BATCH}  # int64: a string
 
 
+def test_only_libraries_that_batch_get_the_extra_threads(few_workers):
+    """A library without run_batch keeps its pool at the workers asked for."""
+    server, _ = few_workers
+    assert server.serving_threads > 2
+    with create_runtime("trainlib", None, ServerSettings(port=0, workers=2)) as plain:
+        assert plain.serving_threads == 2
+
+
 def test_batcher_respects_max_size():
     """No batch holds more calls than max_size."""
     batcher = Batcher(rtlib.Shouter(), BatchSettings(max_size=3, max_wait=0.05), "t")

@@ -70,8 +70,8 @@ class ServerSection:
     port: int = setting(8085, "gRPC port (0 picks a free one).", flag="--port", **_PORT)
     workers: int = setting(
         8,
-        "Threads serving calls (batching adds batch-size threads per core "
-        "for calls awaiting a batch).",
+        "Threads serving calls (plus batch-size per core for calls awaiting "
+        "a batch, when a module batches).",
         flag="--workers",
         minimum=1,
     )

@@ -81,7 +81,7 @@ class HttpGateway(RuntimeExtension):
     def start(self) -> None:
         # Built now, so that methods other extensions installed are served too.
         assert self._runtime is not None
-        threads = max(CALL_THREADS, self._runtime.settings.serving_threads)
+        threads = max(CALL_THREADS, self._runtime.serving_threads)
         self._calls = CallThreads(threads)
         self.app = build_app(self._runtime, self._calls, self.observer)
         tls = self._tls.uvicorn_options() if self._tls is not None else {}

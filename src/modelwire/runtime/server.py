@@ -50,10 +50,14 @@ class ServerSettings:
     #: serve TLS (and mTLS when it names a client CA) instead of plaintext
     tls: TlsSettings | None = None
 
-    @property
-    def serving_threads(self) -> int:
-        """A serving pool's size: ``workers``, plus room for calls awaiting a batch."""
-        return self.workers + waiting_threads(self.batching)
+    def serving_threads(self, batches: bool) -> int:
+        """A serving pool's size: ``workers``, plus room for calls awaiting a batch.
+
+        ``batches``: whether any module served may batch. Without one the
+        pool stays at ``workers``: more threads serving plain calls at once
+        only contend for the interpreter.
+        """
+        return self.workers + (waiting_threads(self.batching) if batches else 0)
 
     def grpc_options(self) -> list[tuple[str, int]]:
         return [
@@ -138,9 +142,11 @@ class Runtime:
                 f"library {library!r} registers no @module, so there is nothing to serve"
             )
         self.startup_models = startup_models
+        batches = any(m.batchable for s in self.services for m in s.modules)
+        self.serving_threads = settings.serving_threads(batches)
         self.server = grpc.server(
             futures.ThreadPoolExecutor(
-                max_workers=settings.serving_threads, thread_name_prefix="rpc"
+                max_workers=self.serving_threads, thread_name_prefix="rpc"
             ),
             options=settings.grpc_options(),
         )
