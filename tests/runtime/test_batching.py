@@ -169,17 +169,19 @@ class _TrackedBatches(_Tracked):
         return [self.run(t) for t in text]
 
 
+def _eight_calls_then_close(batcher: Batcher) -> list[object]:
+    try:
+        return _at_once(lambda i: batcher.call({"text": f"t{i}"}), 8)
+    finally:
+        batcher.close()
+
+
 @pytest.mark.parametrize(("workers", "peak"), [(1, 1), (2, 2)])
 def test_batcher_runs_up_to_its_workers_batches_at_once(workers, peak):
     """A module's concurrency is how many batches run at once; none overlap beyond it."""
     module = _TrackedBatches()
     batcher = Batcher(module, BatchSettings(max_size=2, max_wait=0.2), "t", workers)
-    try:
-        with ThreadPoolExecutor(max_workers=8) as pool:
-            texts = [f"t{i}" for i in range(8)]
-            results = list(pool.map(lambda t: batcher.call({"text": t}), texts))
-    finally:
-        batcher.close()
+    results = _eight_calls_then_close(batcher)
     assert results == [f"T{i}" for i in range(8)]
     assert module.peak == peak
     assert sum(module.sizes) == 8 and max(module.sizes) <= 2
@@ -189,12 +191,7 @@ def test_calls_spread_over_idle_lanes():
     """Calls that arrive together are shared by the idle lanes, not one batch."""
     module = _TrackedBatches()
     batcher = Batcher(module, BatchSettings(max_size=8, max_wait=1.0), "t", 2)
-    try:
-        with ThreadPoolExecutor(max_workers=8) as pool:
-            texts = [f"t{i}" for i in range(8)]
-            results = list(pool.map(lambda t: batcher.call({"text": t}), texts))
-    finally:
-        batcher.close()
+    results = _eight_calls_then_close(batcher)
     assert results == [f"T{i}" for i in range(8)]
     assert sum(module.sizes) == 8 and max(module.sizes) <= 4
     assert module.peak == 2
