@@ -26,7 +26,7 @@ import threading
 import time
 from collections import deque
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 logger = logging.getLogger(__name__)
@@ -91,7 +91,7 @@ class DirectExecutor:
     def call(self, kwargs: dict[str, Any]) -> Any:
         if self._queue is None:
             return self._run(**kwargs)
-        pending = _Pending(kwargs, Future(), contextvars.copy_context())
+        pending = _Pending(kwargs, Future())
         with self._closing:
             if self._closed:
                 raise RuntimeError("this model's executor is closed")
@@ -111,7 +111,6 @@ class DirectExecutor:
     def _loop(self) -> None:
         assert self._queue is not None
         while (pending := self._queue.get()) is not None:
-            assert pending.context is not None
             try:
                 result = pending.context.run(self._run, **pending.kwargs)
             except BaseException as exc:
@@ -124,8 +123,9 @@ class DirectExecutor:
 class _Pending:
     kwargs: dict[str, Any]
     future: Future[Any]
-    #: the caller's context, for a call that runs alone on a lane
-    context: contextvars.Context | None = None
+    #: the caller's context, copied where the call is made; a call that runs
+    #: alone on a lane runs in it
+    context: contextvars.Context = field(default_factory=contextvars.copy_context)
 
 
 class Batcher:
