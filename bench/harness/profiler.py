@@ -10,7 +10,7 @@ import logging
 import re
 import subprocess
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from harness.context import Context
@@ -61,16 +61,29 @@ def profile(
     return Profile(target.name, workload, samples, lines, measured.rps)
 
 
+def _samples(text: str) -> Iterator[tuple[str, int]]:
+    """(stack, count) per sample line of py-spy's raw output.
+
+    A frame's name can hold a line break (code compiled from a string, such
+    as a lazy importer's), so a line that does not end in a count goes on in
+    the next one.
+    """
+    pending = ""
+    for line in text.splitlines():
+        stack, _, count_text = (pending + line).rpartition(" ")
+        if count_text.isdigit() and stack:
+            pending = ""
+            yield stack, int(count_text)
+        else:
+            pending += line + " "
+
+
 def summarise(raw: Path) -> tuple[int, list[ProfileLine]]:
     """Share of samples per function: on the stack at all, and at its top."""
     inclusive: Counter[str] = Counter()
     own: Counter[str] = Counter()
     total = 0
-    for line in raw.read_text().splitlines():
-        stack, _, count_text = line.rpartition(" ")
-        if not stack:
-            continue
-        count = int(count_text)
+    for stack, count in _samples(raw.read_text()):
         frames = [_LINE_NUMBER.sub(")", f) for f in stack.split(";")]
         total += count
         own[frames[-1]] += count

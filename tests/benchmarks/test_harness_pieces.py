@@ -160,6 +160,21 @@ def test_profile_summary_shares_per_function(tmp_path):
     assert "run (threading.py)" not in shares or shares["run (threading.py)"][1] == 0
 
 
+def test_profile_summary_reads_frames_with_line_breaks(tmp_path):
+    """A frame name holding a line break continues the sample on the next line."""
+    raw = tmp_path / "raw.txt"
+    raw.write_text(
+        "run (threading.py:1);<module> (<string>:2)\n"
+        "install_lazy_importer():;load (lazy.py:5) 2\n"
+        "run (threading.py:1);handle (handlers.py:10) 2\n"
+    )
+    samples, lines = summarise(raw)
+    shares = {line.function: (line.inclusive, line.own) for line in lines}
+    assert samples == 4
+    assert shares["load (lazy.py)"] == (0.5, 0.5)
+    assert shares["handle (handlers.py)"] == (0.5, 0.5)
+
+
 def test_a_killed_harness_leaves_no_server_behind(tmp_path):
     """Servers die with the process that started them, even one killed hard."""
     pid_file = tmp_path / "pid"
